@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is set-up they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint ui db-stop clean
+
+# Create .venv and install the project from uv.lock (uv itself comes from PyPI into the venv).
+$(STAMP): pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
+	$(BIN)/uv sync --locked --inexact --python $(BIN)/python
+	@$(BIN)/python -c "from orchestration.defs.dbt.project import parse_manifest; parse_manifest(force=True)"
+	@touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/smartcart demo
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow and not integration"
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+ui: install
+	$(BIN)/smartcart ui
+
+db-stop:
+	$(BIN)/smartcart db stop
+
+clean:
+	-$(BIN)/smartcart db stop
+	rm -rf $(VENV) .smartcart dbt_project/target dbt_project/logs

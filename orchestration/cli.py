@@ -1,0 +1,257 @@
+"""The `smartcart` command: demo, db, ui, market, optimize, delivery."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from warehouse.config import DATABASES, ConfigurationError, Settings
+
+
+def _print(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# --- db ---------------------------------------------------------------------------------
+def cmd_db(args: argparse.Namespace) -> int:
+    from warehouse import cluster
+    from warehouse.bootstrap import bootstrap
+
+    settings = Settings.from_env()
+    if args.action == "start":
+        report = bootstrap(settings)
+        where = f"127.0.0.1:{report.port}" if report.port else "external servers"
+        applied = {db: v for db, v in report.migrations_applied.items() if v}
+        _print(f"SmartCart databases ready on {where} (home {settings.home}); migrations applied now: {applied or 'none'}")
+        return 0
+    if args.action == "stop":
+        was_running = cluster.stop(settings)
+        _print("embedded cluster stopped" if was_running else "embedded cluster was not running")
+        return 0
+    if args.action == "status":
+        for database in DATABASES:
+            kind = "embedded" if settings.is_embedded(database) else "external (" + f"SMARTCART_{database.upper()}_URL)"
+            _print(f"{database:9s} {kind}")
+        if settings.uses_embedded_cluster:
+            running = cluster.is_running(settings)
+            port = cluster.read_cluster_state(settings).port if running else None
+            _print(f"embedded cluster: {'running on 127.0.0.1:' + str(port) if running else 'stopped'} ({settings.cluster_dir})")
+            return 0 if running else 3
+        return 0
+    if args.action == "url":
+        _print(settings.database_url(args.database, args.role))
+        return 0
+    raise AssertionError(args.action)
+
+
+# --- demo -------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _exclusive(settings: Settings, name: str):
+    """One `smartcart demo` at a time per SMARTCART_HOME: a second one waits."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / f"{name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _print(f"another `smartcart {name}` is running on {settings.home}; waiting for it to finish...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def run_catalog_pipeline(settings: Settings, market_url: str, scrape_date: str | None = None):
+    """Run the catalog_pipeline job through Dagster, recorded in smartcart_dagster."""
+    from orchestration.dagster_instance import prepare_dagster_env
+
+    prepare_dagster_env(settings)
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("catalog_pipeline")
+    run_config = {"ops": {"scraped_catalog": {"config": {"base_url": market_url, "scrape_date": scrape_date}}}}
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+
+
+def summarise_run(result) -> dict:
+    """Pull the figures for the demo summary out of a finished Dagster run."""
+    materialized = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.event_specific_data.materialization
+        materialized["/".join(mat.asset_key.path)] = {k: v.value for k, v in mat.metadata.items()}
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    dbt_models = [k for k in materialized if not k.startswith("catalog_raw/") and k not in
+                  ("sample_basket_split", "catalog_delivery")]
+    return {
+        "success": result.success,
+        "materialized": materialized,
+        "dbt_models": dbt_models,
+        "checks_passed": sum(1 for c in checks if c.passed),
+        "checks_failed": [c.check_name for c in checks if not c.passed],
+    }
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scrapers.demo_market import launch
+    from warehouse.bootstrap import bootstrap
+
+    settings = Settings.from_env()
+    started = time.monotonic()
+    with _exclusive(settings, "demo"):
+        report = bootstrap(settings)
+        _print(f"[1/3] databases ready (embedded cluster on 127.0.0.1:{report.port}, home {settings.home})")
+        with launch(seed=args.seed, products=args.products, stores=args.stores, date=args.date) as market:
+            _print(f"[2/3] demo market serving {args.products} products x {args.stores} stores at {market.base_url}")
+            result = run_catalog_pipeline(settings, market.base_url, args.date)
+        _print("[3/3] demo market stopped; the cluster keeps running (`smartcart db stop` stops it)")
+    summary = summarise_run(result)
+    m = summary["materialized"]
+    if not summary["success"]:
+        failures = [e.message for e in result.all_events if e.event_type_value in ("STEP_FAILURE", "RUN_FAILURE")]
+        _print("\nThe catalog pipeline FAILED:")
+        for message in failures:
+            _print(f"  - {message}")
+        _print(f"See the run in the UI (`smartcart ui`), run id {result.run_id}.")
+        return 1
+    split = m.get("sample_basket_split", {}).get("split", {})
+    delivery = m.get("catalog_delivery", {})
+    _print("\nSmartCart demo finished in {:.0f}s (Dagster run {})".format(time.monotonic() - started, result.run_id))
+    _print(f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
+           f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected")
+    _print(f"  dbt:               {len(summary['dbt_models'])} models built, {summary['checks_passed']} tests passed, "
+           f"{len(summary['checks_failed'])} failed")
+    _print(f"  sample basket:     {len(split.get('items', []) or split.get('product_names', {}))} items, "
+           f"split over {len(split.get('stores', []))} stores (K={split.get('max_stores', '?')})")
+    for store in split.get("stores", []):
+        _print(f"     {store['store']}: {len(store['items'])} items, subtotal {store['subtotal']:.2f}")
+    if split.get("best_single_store_total") is not None:
+        _print(f"  total {split['total']:.2f} vs best single store {split['best_single_store_total']:.2f} "
+               f"({split['best_single_store']}): saving {split['saving']:.2f}")
+    _print(f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)")
+    _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
+    return 0
+
+
+# --- ui / market ------------------------------------------------------------------------
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration.dagster_instance import prepare_dagster_env
+    from orchestration.defs.dbt.project import parse_manifest
+    from warehouse.bootstrap import bootstrap
+
+    settings = Settings.from_env()
+    bootstrap(settings)
+    parse_manifest()
+    env = {**os.environ, **prepare_dagster_env(settings)}
+    market = None
+    if not args.no_market:
+        from scrapers.demo_market import launch
+
+        market = launch(seed=42, products=args.products, stores=args.stores)
+        env["SMARTCART_MARKET_URL"] = market.base_url
+        _print(f"demo market at {market.base_url} (the scraping asset crawls it by default)")
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    cmd = [dagster, "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    _print(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; storage in smartcart_dagster)")
+    try:
+        return subprocess.call(cmd, env=env, cwd=settings.home.parent if settings.home.parent.exists() else None)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if market:
+            market.stop()
+
+
+def cmd_market(args: argparse.Namespace) -> int:
+    from scrapers.demo_market import launch
+
+    with launch(seed=args.seed, products=args.products, stores=args.stores, date=args.date) as market:
+        _print(f"demo market serving at {market.base_url} (Ctrl-C stops it)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+# --- optimize / delivery ----------------------------------------------------------------
+def cmd_delivery(args: argparse.Namespace) -> int:
+    from warehouse.deliveries import verify_delivery
+
+    problems = verify_delivery(Path(args.path))
+    if problems:
+        for problem in problems:
+            print(f"FAIL {problem}", file=sys.stderr)
+        return 1
+    manifest = json.loads((Path(args.path) / "manifest.json").read_text())
+    rows = sum(f["rows"] for f in manifest["files"])
+    _print(f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smartcart", description="SmartCart grocery price data platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole catalog pipeline once against the demo market")
+    demo.add_argument("--products", type=int, default=200)
+    demo.add_argument("--stores", type=int, default=3)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.add_argument("--role", default=None, help="role for `url` (default: the admin role)")
+    db.add_argument("--database", default="catalog", choices=list(DATABASES), help="database for `url`")
+    db.set_defaults(func=cmd_db)
+
+    ui = sub.add_parser("ui", help="Dagster webserver + daemon on the SmartCart code location")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--no-market", action="store_true", help="do not start the demo market alongside")
+    ui.add_argument("--products", type=int, default=200)
+    ui.add_argument("--stores", type=int, default=3)
+    ui.set_defaults(func=cmd_ui)
+
+    market = sub.add_parser("market", help="serve the demo market in the foreground")
+    market.add_argument("--products", type=int, default=200)
+    market.add_argument("--stores", type=int, default=3)
+    market.add_argument("--seed", type=int, default=42)
+    market.add_argument("--date", default=None)
+    market.set_defaults(func=cmd_market)
+
+    optimize = sub.add_parser("optimize", help="split a shopping list across stores (see `smartcart optimize -h`)",
+                              add_help=False)
+    optimize.add_argument("rest", nargs=argparse.REMAINDER)
+    optimize.set_defaults(func=lambda a: __import__("optimizer.cli", fromlist=["main"]).main(a.rest))
+
+    delivery = sub.add_parser("delivery", help="buyer tools for deliveries")
+    delivery.add_argument("action", choices=["verify"])
+    delivery.add_argument("path")
+    delivery.set_defaults(func=cmd_delivery)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigurationError as exc:
+        print(f"smartcart: {exc}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        if type(exc).__name__ in ("ClusterError", "MigrationError", "CrawlFailed", "DeliveryError"):
+            print(f"smartcart: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

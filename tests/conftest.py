@@ -1,0 +1,54 @@
+"""Shared fixtures: a real embedded PostgreSQL cluster of the tests' own, on a free port.
+
+The cluster lives in a fresh SMARTCART_HOME under /tmp (the postgres OS user must be able
+to enter it), is bootstrapped by the same code as `smartcart db start`, and is stopped
+and removed at the end of the session. Nothing here touches the developer's .smartcart/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from warehouse import cluster
+from warehouse.bootstrap import bootstrap
+from warehouse.config import DATABASES, Settings, url_env_var
+
+
+@pytest.fixture(scope="session")
+def warehouse_settings() -> Settings:
+    home = Path(tempfile.mkdtemp(prefix="smartcart-test-"))
+    os.chmod(home, 0o755)
+    saved = {k: os.environ.get(k) for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]}
+    for key in saved:
+        os.environ.pop(key, None)
+    os.environ["SMARTCART_HOME"] = str(home)
+    settings = Settings.from_env()
+    try:
+        bootstrap(settings)
+        yield settings
+    finally:
+        cluster.stop(settings)
+        shutil.rmtree(home, ignore_errors=True)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+RAW_CATALOG_TABLES = ("raw.price_observations", "raw.stores", "raw.rejected_items", "raw.scrape_runs")
+
+
+@pytest.fixture
+def catalog_conn(warehouse_settings: Settings):
+    """Admin connection to a migrated, empty smartcart_catalog raw landing."""
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        conn.execute(f"truncate {', '.join(RAW_CATALOG_TABLES)}")
+        conn.commit()
+        yield conn

@@ -1,0 +1,124 @@
+"""Apply warehouse/access/roles.yml: roles, CONNECT, schema and table privileges. Idempotent.
+
+Revokes first what PUBLIC gets by default (CONNECT, TEMP), so a role reaches only the
+databases and schemas the file names. Default privileges cover tables created later
+by migrations (admin) and by dbt (smartcart_transform).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import yaml
+from psycopg import sql
+
+from warehouse.config import ADMIN_ROLE, database_name
+
+ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
+LEVELS = ("read", "write", "build")
+# Roles whose tables need default privileges for readers (they create tables).
+TABLE_CREATORS = (ADMIN_ROLE, "smartcart_transform")
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    roles: dict[str, str]
+    databases: dict[str, dict]
+
+    @classmethod
+    def load(cls, path: Path = ROLES_FILE) -> AccessPolicy:
+        data = yaml.safe_load(path.read_text())
+        policy = cls(roles=data["roles"], databases=data["databases"])
+        policy.validate()
+        return policy
+
+    def validate(self) -> None:
+        for database, spec in self.databases.items():
+            database_name(database)
+            for role in spec.get("connect", []):
+                if role not in self.roles:
+                    raise ValueError(f"roles.yml: {database}.connect names unknown role {role}")
+            for schema, grants in (spec.get("schemas") or {}).items():
+                for role, level in grants.items():
+                    if role not in self.roles or level not in LEVELS:
+                        raise ValueError(f"roles.yml: {database}.{schema}: bad grant {role}: {level}")
+
+    def level(self, database: str, schema: str, role: str) -> str | None:
+        return ((self.databases.get(database, {}).get("schemas") or {}).get(schema) or {}).get(role)
+
+
+def ensure_roles(conn: psycopg.Connection, policy: AccessPolicy, passwords: dict[str, str]) -> None:
+    """Create or update login roles with their passwords (cluster-wide)."""
+    for role in policy.roles:
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+        verb = "alter" if exists else "create"
+        conn.execute(
+            sql.SQL("{} role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}").format(
+                sql.SQL(verb), sql.Identifier(role), sql.Literal(passwords[role])
+            )
+        )
+
+
+def ensure_database(conn: psycopg.Connection, database: str, policy: AccessPolicy) -> None:
+    """Create the database if missing (autocommit connection to the maintenance db)."""
+    name = database_name(database)
+    if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+        owner = policy.databases.get(database, {}).get("owner", ADMIN_ROLE)
+        conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(owner)))
+
+
+def apply_database_grants(conn: psycopg.Connection, database: str, policy: AccessPolicy) -> None:
+    """Grant/revoke inside one database (conn connected to it as admin)."""
+    spec = policy.databases.get(database, {})
+    dbname = sql.Identifier(database_name(database))
+    conn.execute(sql.SQL("revoke all on database {} from public").format(dbname))
+    conn.execute("revoke all on schema public from public")
+    for role in policy.roles:
+        ident = sql.Identifier(role)
+        if role in spec.get("connect", []):
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(dbname, ident))
+        elif role != spec.get("owner"):
+            conn.execute(sql.SQL("revoke all on database {} from {}").format(dbname, ident))
+
+    for schema, grants in (spec.get("schemas") or {}).items():
+        schema_ident = sql.Identifier(schema)
+        for role in policy.roles:
+            ident = sql.Identifier(role)
+            level = grants.get(role)
+            # Start from nothing, so removing a grant from roles.yml removes it here.
+            conn.execute(sql.SQL("revoke all on schema {} from {}").format(schema_ident, ident))
+            if level != "build":  # never strip a builder's rights on the relations it owns
+                conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(schema_ident, ident))
+            for creator in TABLE_CREATORS:
+                if creator == role:
+                    continue
+                conn.execute(
+                    sql.SQL("alter default privileges for role {} in schema {} revoke all on tables from {}").format(
+                        sql.Identifier(creator), schema_ident, ident
+                    )
+                )
+            if level is None:
+                continue
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema_ident, ident))
+            if level == "build":
+                conn.execute(sql.SQL("grant create on schema {} to {}").format(schema_ident, ident))
+                continue
+            privileges = "select" if level == "read" else "select, insert, update, delete, truncate"
+            conn.execute(
+                sql.SQL("grant {} on all tables in schema {} to {}").format(sql.SQL(privileges), schema_ident, ident)
+            )
+            if level == "write":
+                conn.execute(
+                    sql.SQL("grant usage, select on all sequences in schema {} to {}").format(schema_ident, ident)
+                )
+            for creator in TABLE_CREATORS:
+                if creator == role:
+                    continue
+                conn.execute(
+                    sql.SQL("alter default privileges for role {} in schema {} grant {} on tables to {}").format(
+                        sql.Identifier(creator), schema_ident, sql.SQL(privileges), ident
+                    )
+                )
+
