@@ -15,6 +15,12 @@ from pathlib import Path
 from warehouse.config import DATABASES, ConfigurationError, Settings
 
 
+def _date(value: str | None):
+    import datetime as dt
+
+    return dt.date.fromisoformat(value) if value else None
+
+
 def _print(message: str = "") -> None:
     print(message, flush=True)
 
@@ -75,7 +81,11 @@ def run_catalog_pipeline(settings: Settings, market_url: str, scrape_date: str |
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("catalog_pipeline")
-    run_config = {"ops": {"scraped_catalog": {"config": {"base_url": market_url, "scrape_date": scrape_date}}}}
+    run_config = {
+        "ops": {"scraped_catalog": {"config": {"base_url": market_url, "scrape_date": scrape_date}}},
+        # The console shows warnings only; every event is still stored and shown in the UI.
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+    }
     with dg.DagsterInstance.get() as instance:
         return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
 
@@ -107,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with _exclusive(settings, "demo"):
         report = bootstrap(settings)
         _print(f"[1/3] databases ready (embedded cluster on 127.0.0.1:{report.port}, home {settings.home})")
-        with launch(seed=args.seed, products=args.products, stores=args.stores, date=args.date) as market:
+        with launch(seed=args.seed, products=args.products, stores=args.stores, date=_date(args.date)) as market:
             _print(f"[2/3] demo market serving {args.products} products x {args.stores} stores at {market.base_url}")
             result = run_catalog_pipeline(settings, market.base_url, args.date)
         _print("[3/3] demo market stopped; the cluster keeps running (`smartcart db stop` stops it)")
@@ -121,19 +131,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _print(f"See the run in the UI (`smartcart ui`), run id {result.run_id}.")
         return 1
     split = m.get("sample_basket_split", {}).get("split", {})
+    basket_items = sum(len(store["items"]) for store in split.get("stores", []))
     delivery = m.get("catalog_delivery", {})
     _print("\nSmartCart demo finished in {:.0f}s (Dagster run {})".format(time.monotonic() - started, result.run_id))
     _print(f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
            f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected")
     _print(f"  dbt:               {len(summary['dbt_models'])} models built, {summary['checks_passed']} tests passed, "
            f"{len(summary['checks_failed'])} failed")
-    _print(f"  sample basket:     {len(split.get('items', []) or split.get('product_names', {}))} items, "
+    _print(f"  sample basket:     {basket_items} items, "
            f"split over {len(split.get('stores', []))} stores (K={split.get('max_stores', '?')})")
     for store in split.get("stores", []):
         _print(f"     {store['store']}: {len(store['items'])} items, subtotal {store['subtotal']:.2f}")
-    if split.get("best_single_store_total") is not None:
-        _print(f"  total {split['total']:.2f} vs best single store {split['best_single_store_total']:.2f} "
-               f"({split['best_single_store']}): saving {split['saving']:.2f}")
+    if split.get("best_single_total") is not None:
+        _print(f"     split total {split['total']:.2f} (incl. {split['visit_total']:.2f} travel) vs best single store "
+               f"{split['best_single_total']:.2f} ({split['best_single_store']}): saving {split['saving']:.2f}")
     _print(f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)")
     _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
     return 0
@@ -171,7 +182,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_market(args: argparse.Namespace) -> int:
     from scrapers.demo_market import launch
 
-    with launch(seed=args.seed, products=args.products, stores=args.stores, date=args.date) as market:
+    with launch(seed=args.seed, products=args.products, stores=args.stores, date=_date(args.date)) as market:
         _print(f"demo market serving at {market.base_url} (Ctrl-C stops it)")
         try:
             while True:

@@ -19,6 +19,12 @@ telemetry:
 """
 
 
+def sqlalchemy_psycopg2_url(url: str) -> str:
+    """dagster-postgres needs the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3 for postgresql://)."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
 def prepare_dagster_env(settings: Settings) -> dict[str, str]:
     """Write DAGSTER_HOME/dagster.yaml and return the variables Dagster processes need."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -26,7 +32,7 @@ def prepare_dagster_env(settings: Settings) -> dict[str, str]:
     role = None if not settings.is_embedded("dagster") else DAGSTER_ROLE
     env = {
         "DAGSTER_HOME": str(settings.dagster_home),
-        "SMARTCART_DAGSTER_STORAGE_URL": settings.database_url("dagster", role),
+        "SMARTCART_DAGSTER_STORAGE_URL": sqlalchemy_psycopg2_url(settings.database_url("dagster", role)),
         "SMARTCART_HOME": str(settings.home),
     }
     os.environ.update(env)

@@ -37,7 +37,7 @@ class AccessPolicy:
     def validate(self) -> None:
         for database, spec in self.databases.items():
             database_name(database)
-            for role in spec.get("connect", []):
+            for role in [*spec.get("connect", []), *spec.get("temporary", [])]:
                 if role not in self.roles:
                     raise ValueError(f"roles.yml: {database}.connect names unknown role {role}")
             for schema, grants in (spec.get("schemas") or {}).items():
@@ -55,7 +55,7 @@ def ensure_roles(conn: psycopg.Connection, policy: AccessPolicy, passwords: dict
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
         verb = "alter" if exists else "create"
         conn.execute(
-            sql.SQL("{} role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}").format(
+            sql.SQL("{} role {} with login nosuperuser nocreatedb nocreaterole inherit password {}").format(
                 sql.SQL(verb), sql.Identifier(role), sql.Literal(passwords[role])
             )
         )
@@ -79,6 +79,9 @@ def apply_database_grants(conn: psycopg.Connection, database: str, policy: Acces
         ident = sql.Identifier(role)
         if role in spec.get("connect", []):
             conn.execute(sql.SQL("grant connect on database {} to {}").format(dbname, ident))
+            temporary = sql.SQL("grant" if role in spec.get("temporary", []) else "revoke")
+            conn.execute(sql.SQL("{} temporary on database {} {} {}").format(
+                temporary, dbname, sql.SQL("to" if role in spec.get("temporary", []) else "from"), ident))
         elif role != spec.get("owner"):
             conn.execute(sql.SQL("revoke all on database {} from {}").format(dbname, ident))
 

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets, dbt tests as asset checks (catalog target)."""
 
-from __future__ import annotations
 
 import os
 

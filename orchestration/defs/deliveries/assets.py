@@ -1,6 +1,5 @@
 """Deliveries: the catalog mart as parquet with a manifest of row counts and sha256 checksums."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -18,7 +17,7 @@ CATALOG_TABLES = [
 
 
 @dg.asset(
-    deps=[dg.AssetKey(t.name) for t in CATALOG_TABLES],
+    deps=[dg.AssetKey(["catalog", t.name]) for t in CATALOG_TABLES],
     group_name="deliveries",
     kinds={"parquet"},
 )

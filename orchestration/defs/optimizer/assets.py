@@ -1,6 +1,5 @@
 """Optimizer: split a sample basket across stores from current mart prices (Pyomo + HiGHS)."""
 
-from __future__ import annotations
 
 import json
 
@@ -42,7 +41,7 @@ def choose_sample_basket(rows: list[tuple], basket_size: int) -> list[tuple[str,
 
 
 @dg.asset(
-    deps=[dg.AssetKey("fct_prices_daily"), dg.AssetKey("dim_store"), dg.AssetKey("dim_product")],
+    deps=[dg.AssetKey(["catalog", "fct_prices_daily"]), dg.AssetKey(["catalog", "dim_store"]), dg.AssetKey(["catalog", "dim_product"])],
     group_name="optimizer",
     kinds={"pyomo", "highs"},
 )
@@ -66,6 +65,8 @@ def sample_basket_split(
         solution = solve(problem)
         summary = summarise_split(problem, solution)
         summary["price_date"] = price_date.isoformat()
+        summary["max_stores"] = config.max_stores
+        summary["store_visit_cost"] = config.store_visit_cost
         summary["product_names"] = {key: names[key] for key, _ in basket}
         basket_id = "sample-" + str(config.basket_size)
         conn.execute(
@@ -81,7 +82,7 @@ def sample_basket_split(
                 saving = excluded.saving, result = excluded.result, solved_at = now()
             """,
             (basket_id, price_date, config.max_stores, config.store_visit_cost, summary["status"],
-             summary.get("total"), summary.get("best_single_store"), summary.get("best_single_store_total"),
+             summary.get("total"), summary.get("best_single_store"), summary.get("best_single_total"),
              summary.get("saving"), Jsonb(summary)),
         )
     out = warehouse.settings().outputs_dir
@@ -92,7 +93,7 @@ def sample_basket_split(
         metadata={
             "status": summary["status"],
             "split_total": summary.get("total"),
-            "best_single_store_total": summary.get("best_single_store_total"),
+            "best_single_store_total": summary.get("best_single_total"),
             "saving": summary.get("saving"),
             "stores_used": len(summary.get("stores", [])),
             "split": dg.MetadataValue.json(summary),

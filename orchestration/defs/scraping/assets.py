@@ -1,6 +1,5 @@
 """Scraping: a Scrapy crawl in a subprocess, landed by COPY into smartcart_catalog.raw."""
 
-from __future__ import annotations
 
 import os
 import uuid

@@ -1,0 +1,115 @@
+"""Renders the catalogue as "freshmart", a chain with a paged JSON search/browse API.
+
+Only formatting lives here; what is sold where, and at what price, comes from ``catalogue``.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from scrapers.demo_market.catalogue import Catalogue, Product, Store
+
+RETAILER = "freshmart"
+MAX_PAGE_SIZE = 120
+DEFAULT_PAGE_SIZE = 36
+
+ROBOTS_TXT = b"""User-agent: *
+Allow: /api/
+Disallow: /checkout/
+Disallow: /account/
+"""
+
+
+class BadRequest(Exception):
+    """The request is malformed; rendered as HTTP 400 with this message."""
+
+
+class NotFound(Exception):
+    """The resource does not exist; rendered as HTTP 404 with this message."""
+
+
+def _dumps(document: object) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _cup_string(price: Decimal, product: Product) -> str:
+    per_unit = price / Decimal(str(product.package_quantity))
+    label = {"kg": "1KG", "l": "1L", "each": "1EA"}[product.package_unit]
+    return f"${per_unit:.2f} / {label}"
+
+
+def render_stores(catalogue: Catalogue) -> bytes:
+    return _dumps(
+        {
+            "stores": [
+                {
+                    "branchId": s.store_id,
+                    "name": s.name,
+                    "address": s.address,
+                    "postcode": s.postcode,
+                    "lat": s.latitude,
+                    "lon": s.longitude,
+                    "region": s.region,
+                }
+                for s in catalogue.stores()
+            ]
+        }
+    )
+
+
+def _product_record(catalogue: Catalogue, store: Store, product: Product) -> dict:
+    store_price = catalogue.price(store, product)
+    return {
+        "stockcode": product.stockcode,
+        "name": product.name,
+        "brand": product.brand,
+        "price": _number(store_price.price),
+        "wasPrice": _number(store_price.was_price),
+        "cupString": _cup_string(store_price.price, product) if store_price.price is not None else None,
+        "packageSize": product.package_size_text,
+        "barcode": product.barcode,
+        "isInStock": store_price.in_stock,
+        "categoryPath": product.category_path,
+    }
+
+
+def _positive_int(params: dict[str, list[str]], name: str, default: int) -> int:
+    raw = params.get(name, [str(default)])[0]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+    if value < 1:
+        raise BadRequest(f"{name} must be >= 1, got {value}")
+    return value
+
+
+def render_products(catalogue: Catalogue, params: dict[str, list[str]]) -> bytes:
+    """One page of the store's catalogue: ``?store=<branchId>&page=N&pageSize=M`` (page is 1-based)."""
+    store_id = params.get("store", [None])[0]
+    if not store_id:
+        raise BadRequest("store is required")
+    store = catalogue.store(store_id)
+    if store is None:
+        raise NotFound(f"unknown store {store_id!r}")
+    page = _positive_int(params, "page", 1)
+    page_size = min(_positive_int(params, "pageSize", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+    total = catalogue.product_count
+    total_pages = (total + page_size - 1) // page_size
+    start = (page - 1) * page_size
+    return _dumps(
+        {
+            "page": page,
+            "pageSize": page_size,
+            "totalPages": total_pages,
+            "totalResults": total,
+            "products": [
+                _product_record(catalogue, store, p) for p in catalogue.products(start, start + page_size)
+            ],
+        }
+    )

@@ -1,0 +1,41 @@
+"""Scrapy settings for every SmartCart crawl. Politeness is on by default; a retailer's spider may
+tighten it (or, for the local demo market only, relax the delay) through ``politeness``.
+"""
+
+BOT_NAME = "smartcart"
+SMARTCART_VERSION = "0.1"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# Politeness: identify ourselves, obey robots.txt, adapt to the site's latency, cap concurrency.
+USER_AGENT = f"SmartCartBot/{SMARTCART_VERSION} (+https://github.com/smartcart)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.5  # the floor AutoThrottle never goes below
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "scrapers.pipelines.validation.ValidationPipeline": 100,
+    "scrapers.pipelines.price.PricePipeline": 200,
+    "scrapers.pipelines.pack_size.PackSizePipeline": 300,
+    "scrapers.pipelines.gtin.GtinPipeline": 400,
+    "scrapers.pipelines.dedupe.DedupePipeline": 500,
+    "scrapers.pipelines.quarantine.QuarantinePipeline": 800,
+    "scrapers.pipelines.landing_writer.LandingWriterPipeline": 900,
+}
+
+# Set per crawl by scrapers.crawl: where the landing files go.
+SMARTCART_LANDING_DIR = None
+SMARTCART_DEFAULT_CURRENCY = None

@@ -1,0 +1,80 @@
+"""The crawl runner over real HTTP against the demo market, as Dagster runs it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from scrapers.crawl import CrawlFailed, run_crawl_subprocess
+from scrapers.demo_market import launch
+from scrapers.landing import CrawlLanding
+
+pytestmark = pytest.mark.integration
+SCRAPE_DATE = dt.date(2026, 11, 22)
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def test_crawl_lands_every_product_in_every_store(tmp_path):
+    with launch(seed=42, products=200, stores=3, date=SCRAPE_DATE) as market:
+        landing = run_crawl_subprocess(
+            "freshmart", market.base_url, SCRAPE_DATE, "it-run-1", tmp_path / "landing"
+        )
+
+    prices = read_jsonl(landing.price_observations_path)
+    stores = read_jsonl(landing.stores_path)
+    rejects = read_jsonl(landing.rejected_items_path)
+    assert landing.succeeded and landing.stats["errors"] == 0
+    assert len(prices) + len(rejects) == 200 * 3
+    assert 0 < len(rejects) < 20  # the market returns a few records without a price
+    assert all(r["reason"] == "price_observation: missing required field: price" for r in rejects)
+    assert all(r["payload"]["price"] is None for r in rejects)
+    keys = [(p["retailer"], p["store_id"], p["retailer_product_id"]) for p in prices]
+    assert len(keys) == len(set(keys))
+    assert {s["store_id"] for s in stores} == {"1001", "1002", "1003"} == {p["store_id"] for p in prices}
+    assert landing.stats["items"] == len(prices) and landing.stats["rejects"] == len(rejects)
+    assert landing.stats["pages"] == 1 + 3 * 2 and landing.stats["finish_reason"] == "finished"
+    assert all(p["package_unit"] in {"kg", "l", "each"} for p in prices)
+    assert {p["run_id"] for p in prices} == {"it-run-1"} and {p["scrape_date"] for p in prices} == {
+        "2026-11-22"
+    }
+    assert CrawlLanding.from_dir(landing.landing_dir) == landing
+
+
+def test_market_dying_mid_crawl_fails_the_run(tmp_path):
+    with launch(seed=42, products=600, stores=3, date=SCRAPE_DATE, faults="unreachable_after=4") as market:
+        base_url = market.base_url
+        with pytest.raises(CrawlFailed) as failed:
+            run_crawl_subprocess("freshmart", base_url, SCRAPE_DATE, "it-run-2", tmp_path / "landing")
+    message = str(failed.value)
+    assert message.startswith("crawl of freshmart incomplete:")
+    assert "page requests failed" in message and base_url in message
+    assert "Nothing from this run may be loaded" in message
+    assert "--- stderr tail ---" in message
+    stats = json.loads((tmp_path / "landing" / "crawl_stats.json").read_text())
+    assert stats["status"] == "failed" and stats["errors"] > 0 and stats["pages"] < stats["pages_expected"]
+
+
+def test_unreachable_market_fails_with_connection_refused(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(CrawlFailed, match=r"connection refused to http://127\.0\.0\.1:\d+"):
+        run_crawl_subprocess("freshmart", f"http://127.0.0.1:{port}", SCRAPE_DATE, "it-run-3", tmp_path / "l")
+
+
+def test_cli_rejects_an_unknown_retailer(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapers.crawl", "--retailer", "nosuchshop", "--base-url", "http://127.0.0.1:9",
+         "--scrape-date", "2026-11-22", "--run-id", "x", "--landing-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert "unknown retailer 'nosuchshop'; known retailers: freshmart" in completed.stderr

@@ -1,0 +1,43 @@
+"""Every spider module imports, registers under a unique name, and declares what the base needs."""
+
+import importlib
+import pkgutil
+
+import scrapy
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+import scrapers.spiders
+from scrapers import settings as project_settings
+from scrapers.spiders.base import PagedJsonApiSpider
+
+
+def test_every_spider_module_imports():
+    modules = [m.name for m in pkgutil.iter_modules(scrapers.spiders.__path__)]
+    assert "freshmart" in modules
+    for name in modules:
+        importlib.import_module(f"scrapers.spiders.{name}")
+
+
+def test_spider_loader_finds_every_retailer_with_its_declarations():
+    settings = Settings()
+    settings.setmodule(project_settings)
+    loader = SpiderLoader.from_settings(settings)
+    names = loader.list()
+    assert "freshmart" in names
+    for name in names:
+        spider_cls = loader.load(name)
+        assert issubclass(spider_cls, scrapy.Spider)
+        if issubclass(spider_cls, PagedJsonApiSpider):
+            assert spider_cls.retailer and spider_cls.currency
+            assert {"retailer_product_id", "product_name", "price", "in_stock"} <= set(
+                spider_cls.product_field_map
+            )
+            assert {"store_id", "store_name"} <= set(spider_cls.store_field_map)
+
+
+def test_politeness_defaults():
+    assert project_settings.ROBOTSTXT_OBEY is True
+    assert project_settings.AUTOTHROTTLE_ENABLED is True
+    assert project_settings.USER_AGENT.startswith("SmartCartBot/0.1 (+https://")
+    assert project_settings.CONCURRENT_REQUESTS_PER_DOMAIN <= 8
