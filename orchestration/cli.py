@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -90,6 +91,23 @@ def run_catalog_pipeline(settings: Settings, market_url: str, scrape_date: str |
         return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
 
 
+def failure_messages(result) -> list[str]:
+    """The root-cause messages of a failed run's steps (through retries and chained errors)."""
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value != "STEP_FAILURE":
+            continue
+        error, found = event.event_specific_data.error, []
+        while error is not None:
+            # Drop the exception's class name: ops read the message, the UI keeps the stack.
+            text = re.sub(r"^[\w.]+(Error|Failure|Failed|Exception): ", "", error.message.strip())
+            if text and not text.startswith("Exceeded max_retries"):
+                found.append(text)
+            error = error.cause or error.context
+        messages.append(f"step {event.step_key}: " + (found[0] if found else event.message))
+    return messages
+
+
 def summarise_run(result) -> dict:
     """Pull the figures for the demo summary out of a finished Dagster run."""
     materialized = {}
@@ -124,9 +142,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = summarise_run(result)
     m = summary["materialized"]
     if not summary["success"]:
-        failures = [e.message for e in result.all_events if e.event_type_value in ("STEP_FAILURE", "RUN_FAILURE")]
         _print("\nThe catalog pipeline FAILED:")
-        for message in failures:
+        for message in failure_messages(result):
             _print(f"  - {message}")
         _print(f"See the run in the UI (`smartcart ui`), run id {result.run_id}.")
         return 1

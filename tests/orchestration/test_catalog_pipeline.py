@@ -1,0 +1,84 @@
+"""The catalog pipeline end to end, run by Dagster against a real cluster and a real HTTP market."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+
+from orchestration.cli import failure_messages, run_catalog_pipeline, summarise_run
+from scrapers.demo_market import launch
+from warehouse.deliveries import verify_delivery
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PRODUCTS, STORES = 120, 3
+DAY = dt.date(2026, 3, 2)
+
+
+def _count(settings, sql: str, *params):
+    with psycopg.connect(settings.database_url("catalog")) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse_settings):
+    with launch(seed=7, products=PRODUCTS, stores=STORES, date=DAY) as market:
+        result = run_catalog_pipeline(warehouse_settings, market.base_url, DAY.isoformat())
+    return result
+
+
+def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings):
+    summary = summarise_run(first_run)
+    assert summary["success"], summary
+    m = summary["materialized"]
+    scraped = m["catalog_raw/price_observations"]["rows"]
+    rejected = m["catalog_raw/rejected_items"]["rows"]
+    assert scraped + rejected == PRODUCTS * STORES
+    assert scraped == _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", DAY)
+    assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily where price_date = %s", DAY) == scraped
+    assert _count(warehouse_settings, "select count(*) from catalog.dim_store") == STORES
+    assert {"catalog/dim_store", "catalog/dim_product", "catalog/fct_prices_daily"} <= set(summary["dbt_models"])
+    assert summary["checks_passed"] > 10 and summary["checks_failed"] == []
+
+    split = m["sample_basket_split"]["split"]
+    assert split["status"] == "optimal"
+    assert len(split["stores"]) <= split["max_stores"]
+    assert split["saving"] >= -1e-9  # the split can always fall back to the best single store
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        status, total = conn.execute(
+            "select status, split_total from serving.basket_splits where price_date = %s", (DAY,)
+        ).fetchone()
+    assert status == "optimal" and float(total) == pytest.approx(split["total"], abs=0.01)
+
+    delivery = m["catalog_delivery"]["path"]
+    assert verify_delivery(delivery) == []
+    assert m["catalog_delivery"]["rows_fct_prices_daily"] == _count(
+        warehouse_settings, "select count(*) from catalog.fct_prices_daily"
+    )
+
+
+def test_rerun_adds_no_duplicates(first_run, warehouse_settings):
+    before = _count(warehouse_settings, "select count(*) from raw.price_observations")
+    with launch(seed=7, products=PRODUCTS, stores=STORES, date=DAY) as market:
+        result = run_catalog_pipeline(warehouse_settings, market.base_url, DAY.isoformat())
+    assert result.success
+    assert _count(warehouse_settings, "select count(*) from raw.price_observations") == before
+    assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily") == before
+
+
+def test_market_dying_mid_crawl_fails_the_run_and_loads_nothing(first_run, warehouse_settings):
+    day = DAY + dt.timedelta(days=1)
+    deliveries_before = sorted((warehouse_settings.deliveries_dir / "catalog").glob("2*"))
+    mart_before = _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily")
+    with launch(seed=7, products=PRODUCTS, stores=STORES, date=day, faults="unreachable_after=2") as market:
+        result = run_catalog_pipeline(warehouse_settings, market.base_url, day.isoformat())
+    assert not result.success
+    [message] = failure_messages(result)
+    assert message.startswith("step scraped_catalog: crawl of freshmart incomplete")
+    assert "reachable" in message
+    assert _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", day) == 0
+    assert _count(warehouse_settings, "select count(*) from raw.scrape_runs where scrape_date = %s and status = 'failed'", day) >= 1
+    assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily") == mart_before
+    assert sorted((warehouse_settings.deliveries_dir / "catalog").glob("2*")) == deliveries_before
