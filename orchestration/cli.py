@@ -36,7 +36,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         report = bootstrap(settings)
         where = f"127.0.0.1:{report.port}" if report.port else "external servers"
         applied = {db: v for db, v in report.migrations_applied.items() if v}
-        _print(f"SmartCart databases ready on {where} (home {settings.home}); migrations applied now: {applied or 'none'}")
+        _print(
+            f"SmartCart databases ready on {where} (home {settings.home}); migrations applied now: {applied or 'none'}"
+        )
         return 0
     if args.action == "stop":
         was_running = cluster.stop(settings)
@@ -44,12 +46,18 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 0
     if args.action == "status":
         for database in DATABASES:
-            kind = "embedded" if settings.is_embedded(database) else "external (" + f"SMARTCART_{database.upper()}_URL)"
+            kind = (
+                "embedded"
+                if settings.is_embedded(database)
+                else "external (" + f"SMARTCART_{database.upper()}_URL)"
+            )
             _print(f"{database:9s} {kind}")
         if settings.uses_embedded_cluster:
             running = cluster.is_running(settings)
             port = cluster.read_cluster_state(settings).port if running else None
-            _print(f"embedded cluster: {'running on 127.0.0.1:' + str(port) if running else 'stopped'} ({settings.cluster_dir})")
+            _print(
+                f"embedded cluster: {'running on 127.0.0.1:' + str(port) if running else 'stopped'} ({settings.cluster_dir})"
+            )
             return 0 if running else 3
         return 0
     if args.action == "url":
@@ -114,9 +122,14 @@ def summarise_run(result) -> dict:
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         materialized["/".join(mat.asset_key.path)] = {k: v.value for k, v in mat.metadata.items()}
-    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    dbt_models = [k for k in materialized if not k.startswith("catalog_raw/") and k not in
-                  ("sample_basket_split", "catalog_delivery")]
+    checks = [
+        e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    dbt_models = [
+        k
+        for k in materialized
+        if not k.startswith("catalog_raw/") and k not in ("sample_basket_split", "catalog_delivery")
+    ]
     return {
         "success": result.success,
         "materialized": materialized,
@@ -135,8 +148,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with _exclusive(settings, "demo"):
         report = bootstrap(settings)
         _print(f"[1/3] databases ready (embedded cluster on 127.0.0.1:{report.port}, home {settings.home})")
-        with launch(seed=args.seed, products=args.products, stores=args.stores, date=_date(args.date)) as market:
-            _print(f"[2/3] demo market serving {args.products} products x {args.stores} stores at {market.base_url}")
+        with launch(
+            seed=args.seed, products=args.products, stores=args.stores, date=_date(args.date)
+        ) as market:
+            _print(
+                f"[2/3] demo market serving {args.products} products x {args.stores} stores at {market.base_url}"
+            )
             result = run_catalog_pipeline(settings, market.base_url, args.date)
         _print("[3/3] demo market stopped; the cluster keeps running (`smartcart db stop` stops it)")
     summary = summarise_run(result)
@@ -150,19 +167,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     split = m.get("sample_basket_split", {}).get("split", {})
     basket_items = sum(len(store["items"]) for store in split.get("stores", []))
     delivery = m.get("catalog_delivery", {})
-    _print("\nSmartCart demo finished in {:.0f}s (Dagster run {})".format(time.monotonic() - started, result.run_id))
-    _print(f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
-           f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected")
-    _print(f"  dbt:               {len(summary['dbt_models'])} models built, {summary['checks_passed']} tests passed, "
-           f"{len(summary['checks_failed'])} failed")
-    _print(f"  sample basket:     {basket_items} items, "
-           f"split over {len(split.get('stores', []))} stores (K={split.get('max_stores', '?')})")
+    _print(
+        f"\nSmartCart demo finished in {time.monotonic() - started:.0f}s (Dagster run {result.run_id})"
+    )
+    _print(
+        f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
+        f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected"
+    )
+    _print(
+        f"  dbt:               {len(summary['dbt_models'])} models built, {summary['checks_passed']} tests passed, "
+        f"{len(summary['checks_failed'])} failed"
+    )
+    _print(
+        f"  sample basket:     {basket_items} items, "
+        f"split over {len(split.get('stores', []))} stores (K={split.get('max_stores', '?')})"
+    )
     for store in split.get("stores", []):
         _print(f"     {store['store']}: {len(store['items'])} items, subtotal {store['subtotal']:.2f}")
     if split.get("best_single_total") is not None:
-        _print(f"     split total {split['total']:.2f} (incl. {split['visit_total']:.2f} travel) vs best single store "
-               f"{split['best_single_total']:.2f} ({split['best_single_store']}): saving {split['saving']:.2f}")
-    _print(f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)")
+        _print(
+            f"     split total {split['total']:.2f} (incl. {split['visit_total']:.2f} travel) vs best single store "
+            f"{split['best_single_total']:.2f} ({split['best_single_store']}): saving {split['saving']:.2f}"
+        )
+    _print(
+        f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)"
+    )
     _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
     return 0
 
@@ -188,7 +217,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     cmd = [dagster, "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
     _print(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; storage in smartcart_dagster)")
     try:
-        return subprocess.call(cmd, env=env, cwd=settings.home.parent if settings.home.parent.exists() else None)
+        return subprocess.call(
+            cmd, env=env, cwd=settings.home.parent if settings.home.parent.exists() else None
+        )
     except KeyboardInterrupt:
         return 0
     finally:
@@ -219,7 +250,9 @@ def cmd_delivery(args: argparse.Namespace) -> int:
         return 1
     manifest = json.loads((Path(args.path) / "manifest.json").read_text())
     rows = sum(f["rows"] for f in manifest["files"])
-    _print(f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches")
+    _print(
+        f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches"
+    )
     return 0
 
 
@@ -255,8 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     market.add_argument("--date", default=None)
     market.set_defaults(func=cmd_market)
 
-    optimize = sub.add_parser("optimize", help="split a shopping list across stores (see `smartcart optimize -h`)",
-                              add_help=False)
+    optimize = sub.add_parser(
+        "optimize", help="split a shopping list across stores (see `smartcart optimize -h`)", add_help=False
+    )
     optimize.add_argument("rest", nargs=argparse.REMAINDER)
     optimize.set_defaults(func=lambda a: __import__("optimizer.cli", fromlist=["main"]).main(a.rest))
 

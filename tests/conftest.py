@@ -24,7 +24,9 @@ from warehouse.config import DATABASES, Settings, url_env_var
 def warehouse_settings() -> Settings:
     home = Path(tempfile.mkdtemp(prefix="smartcart-test-"))
     os.chmod(home, 0o755)
-    saved = {k: os.environ.get(k) for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]}
+    saved = {
+        k: os.environ.get(k) for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]
+    }
     for key in saved:
         os.environ.pop(key, None)
     os.environ["SMARTCART_HOME"] = str(home)

@@ -233,12 +233,28 @@ def start(settings: Settings, roles: list[str]) -> ClusterState:
         log_file.touch()
         _give_to_server_user(log_file)
         state = ClusterState(
-            port=port, data_dir=str(data_dir), socket_dir=str(socket_dir), bin_dir=str(bin_dir), log_file=str(log_file)
+            port=port,
+            data_dir=str(data_dir),
+            socket_dir=str(socket_dir),
+            bin_dir=str(bin_dir),
+            log_file=str(log_file),
         )
         options = f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1"
         result = subprocess.run(
             _as_server_user(
-                [str(bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data_dir), "-l", str(log_file), "-o", options]
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(data_dir),
+                    "-l",
+                    str(log_file),
+                    "-o",
+                    options,
+                ]
             ),
             capture_output=True,
             text=True,
@@ -308,7 +324,9 @@ def stop(settings: Settings) -> bool:
             return False
         state = read_cluster_state(settings)
         subprocess.run(
-            _as_server_user([str(Path(state.bin_dir) / "pg_ctl"), "stop", "-D", state.data_dir, "-m", "fast", "-w"]),
+            _as_server_user(
+                [str(Path(state.bin_dir) / "pg_ctl"), "stop", "-D", state.data_dir, "-m", "fast", "-w"]
+            ),
             check=True,
             capture_output=True,
         )

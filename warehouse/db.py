@@ -7,7 +7,9 @@ import psycopg
 from warehouse.config import Settings
 
 
-def connect(database: str, role: str | None = None, settings: Settings | None = None, **kwargs) -> psycopg.Connection:
+def connect(
+    database: str, role: str | None = None, settings: Settings | None = None, **kwargs
+) -> psycopg.Connection:
     """Open a psycopg connection to `database` ('vault', 'catalog', 'behavior', 'dagster') as `role`."""
     settings = settings or Settings.from_env()
     return psycopg.connect(settings.database_url(database, role), **kwargs)

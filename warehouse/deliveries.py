@@ -121,7 +121,12 @@ def write_delivery(
             entry = export_table(url, table, partial_dir / relative)
             file_path = partial_dir / relative
             files.append(
-                {"path": str(relative), **entry, "bytes": file_path.stat().st_size, "sha256": _sha256(file_path)}
+                {
+                    "path": str(relative),
+                    **entry,
+                    "bytes": file_path.stat().st_size,
+                    "sha256": _sha256(file_path),
+                }
             )
         manifest = {
             "manifest_version": MANIFEST_VERSION,
@@ -162,7 +167,9 @@ def verify_delivery(path: Path) -> list[str]:
             problems.append(f"{entry['path']}: missing")
             continue
         if file_path.stat().st_size != entry["bytes"]:
-            problems.append(f"{entry['path']}: {file_path.stat().st_size} bytes, manifest says {entry['bytes']}")
+            problems.append(
+                f"{entry['path']}: {file_path.stat().st_size} bytes, manifest says {entry['bytes']}"
+            )
         if _sha256(file_path) != entry["sha256"]:
             problems.append(f"{entry['path']}: sha256 mismatch (file changed or corrupted)")
             continue
@@ -172,7 +179,9 @@ def verify_delivery(path: Path) -> list[str]:
             problems.append(f"{entry['path']}: not readable as parquet ({exc})")
             continue
         if parquet.metadata.num_rows != entry["rows"]:
-            problems.append(f"{entry['path']}: {parquet.metadata.num_rows} rows, manifest says {entry['rows']}")
+            problems.append(
+                f"{entry['path']}: {parquet.metadata.num_rows} rows, manifest says {entry['rows']}"
+            )
         actual = [{"name": f.name, "type": str(f.type)} for f in parquet.schema_arrow]
         if "columns" in entry and actual != entry["columns"]:
             problems.append(f"{entry['path']}: schema differs from manifest: {actual} != {entry['columns']}")

@@ -56,7 +56,8 @@ def apply_migrations(conn: psycopg.Connection, database: str) -> list[str]:
         with conn.transaction():
             conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
             row = conn.execute(
-                "select checksum from public.smartcart_schema_migrations where version = %s", (migration.version,)
+                "select checksum from public.smartcart_schema_migrations where version = %s",
+                (migration.version,),
             ).fetchone()
             if row:
                 if row[0] != migration.checksum:

@@ -36,10 +36,17 @@ def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings
     scraped = m["catalog_raw/price_observations"]["rows"]
     rejected = m["catalog_raw/rejected_items"]["rows"]
     assert scraped + rejected == PRODUCTS * STORES
-    assert scraped == _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", DAY)
-    assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily where price_date = %s", DAY) == scraped
+    assert scraped == _count(
+        warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", DAY
+    )
+    assert (
+        _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily where price_date = %s", DAY)
+        == scraped
+    )
     assert _count(warehouse_settings, "select count(*) from catalog.dim_store") == STORES
-    assert {"catalog/dim_store", "catalog/dim_product", "catalog/fct_prices_daily"} <= set(summary["dbt_models"])
+    assert {"catalog/dim_store", "catalog/dim_product", "catalog/fct_prices_daily"} <= set(
+        summary["dbt_models"]
+    )
     assert summary["checks_passed"] > 10 and summary["checks_failed"] == []
 
     split = m["sample_basket_split"]["split"]
@@ -78,7 +85,17 @@ def test_market_dying_mid_crawl_fails_the_run_and_loads_nothing(first_run, wareh
     [message] = failure_messages(result)
     assert message.startswith("step scraped_catalog: crawl of freshmart incomplete")
     assert "reachable" in message
-    assert _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", day) == 0
-    assert _count(warehouse_settings, "select count(*) from raw.scrape_runs where scrape_date = %s and status = 'failed'", day) >= 1
+    assert (
+        _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", day)
+        == 0
+    )
+    assert (
+        _count(
+            warehouse_settings,
+            "select count(*) from raw.scrape_runs where scrape_date = %s and status = 'failed'",
+            day,
+        )
+        >= 1
+    )
     assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily") == mart_before
     assert sorted((warehouse_settings.deliveries_dir / "catalog").glob("2*")) == deliveries_before

@@ -52,6 +52,12 @@ def test_graph_runs_from_spider_to_delivery():
     delivery = dg.AssetKey("catalog_delivery")
     upstream = graph.upstream_key_iterator(delivery)
     ancestors = {k.to_user_string() for k in upstream}
-    assert {"catalog/fct_prices_daily", "stg_scraped__price_observations", "catalog_raw/price_observations"} <= ancestors
+    assert {
+        "catalog/fct_prices_daily",
+        "stg_scraped__price_observations",
+        "catalog_raw/price_observations",
+    } <= ancestors
     job = defs.resolve_job_def("catalog_pipeline")
-    assert {"scraped_catalog", "sample_basket_split", "catalog_delivery"} <= {n.name for n in job.nodes_in_topological_order}
+    assert {"scraped_catalog", "sample_basket_split", "catalog_delivery"} <= {
+        n.name for n in job.nodes_in_topological_order
+    }

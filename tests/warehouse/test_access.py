@@ -50,7 +50,9 @@ RAW_ACCESS_CASES = [
 
 
 @pytest.mark.parametrize("database,schema,role", RAW_ACCESS_CASES)
-def test_raw_reads_and_writes_follow_policy(warehouse_settings: Settings, database: str, schema: str, role: str):
+def test_raw_reads_and_writes_follow_policy(
+    warehouse_settings: Settings, database: str, schema: str, role: str
+):
     level = POLICY.level(database, schema, role)
     table = SCHEMA_TABLES[(database, schema)]
     with _connect(warehouse_settings, database, role) as conn:

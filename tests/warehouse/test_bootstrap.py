@@ -12,7 +12,7 @@ import pytest
 from warehouse import cluster
 from warehouse.bootstrap import bootstrap
 from warehouse.config import DATABASES, Settings, database_name
-from warehouse.migrate import MigrationError, Migration, apply_migrations
+from warehouse.migrate import Migration, MigrationError, apply_migrations
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,9 @@ def test_edited_migration_is_refused(warehouse_settings: Settings):
             migrate.migrations_for = lambda db: [Migration("9999", "probe", "create schema migration_probe")]
             assert apply_migrations(conn, "catalog") == ["9999"]
             assert apply_migrations(conn, "catalog") == []
-            migrate.migrations_for = lambda db: [Migration("9999", "probe", "create schema migration_probe_x")]
+            migrate.migrations_for = lambda db: [
+                Migration("9999", "probe", "create schema migration_probe_x")
+            ]
             with pytest.raises(MigrationError, match="edited after it was applied"):
                 apply_migrations(conn, "catalog")
         finally:
@@ -82,6 +84,8 @@ def test_taken_port_names_the_variable(tmp_path, monkeypatch):
 
 
 def test_external_url_replaces_embedded_database():
-    settings = Settings.from_env({"SMARTCART_HOME": "/tmp/x", "SMARTCART_CATALOG_URL": "postgresql://u:p@db:5432/c"})
+    settings = Settings.from_env(
+        {"SMARTCART_HOME": "/tmp/x", "SMARTCART_CATALOG_URL": "postgresql://u:p@db:5432/c"}
+    )
     assert not settings.is_embedded("catalog") and settings.is_embedded("vault")
     assert settings.database_url("catalog", "smartcart_analyst") == "postgresql://u:p@db:5432/c"

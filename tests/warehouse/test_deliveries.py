@@ -25,7 +25,10 @@ def delivered(warehouse_settings, tmp_path):
         )
     try:
         path = write_delivery(
-            url, "probe", [DeliveryTable("delivery_probe", "select * from catalog.delivery_probe order by id")], tmp_path
+            url,
+            "probe",
+            [DeliveryTable("delivery_probe", "select * from catalog.delivery_probe order by id")],
+            tmp_path,
         )
         yield path
     finally:

@@ -66,7 +66,9 @@ def ensure_database(conn: psycopg.Connection, database: str, policy: AccessPolic
     name = database_name(database)
     if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
         owner = policy.databases.get(database, {}).get("owner", ADMIN_ROLE)
-        conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(owner)))
+        conn.execute(
+            sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(owner))
+        )
 
 
 def apply_database_grants(conn: psycopg.Connection, database: str, policy: AccessPolicy) -> None:
@@ -80,8 +82,11 @@ def apply_database_grants(conn: psycopg.Connection, database: str, policy: Acces
         if role in spec.get("connect", []):
             conn.execute(sql.SQL("grant connect on database {} to {}").format(dbname, ident))
             temporary = sql.SQL("grant" if role in spec.get("temporary", []) else "revoke")
-            conn.execute(sql.SQL("{} temporary on database {} {} {}").format(
-                temporary, dbname, sql.SQL("to" if role in spec.get("temporary", []) else "from"), ident))
+            conn.execute(
+                sql.SQL("{} temporary on database {} {} {}").format(
+                    temporary, dbname, sql.SQL("to" if role in spec.get("temporary", []) else "from"), ident
+                )
+            )
         elif role != spec.get("owner"):
             conn.execute(sql.SQL("revoke all on database {} from {}").format(dbname, ident))
 
@@ -93,14 +98,16 @@ def apply_database_grants(conn: psycopg.Connection, database: str, policy: Acces
             # Start from nothing, so removing a grant from roles.yml removes it here.
             conn.execute(sql.SQL("revoke all on schema {} from {}").format(schema_ident, ident))
             if level != "build":  # never strip a builder's rights on the relations it owns
-                conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(schema_ident, ident))
+                conn.execute(
+                    sql.SQL("revoke all on all tables in schema {} from {}").format(schema_ident, ident)
+                )
             for creator in TABLE_CREATORS:
                 if creator == role:
                     continue
                 conn.execute(
-                    sql.SQL("alter default privileges for role {} in schema {} revoke all on tables from {}").format(
-                        sql.Identifier(creator), schema_ident, ident
-                    )
+                    sql.SQL(
+                        "alter default privileges for role {} in schema {} revoke all on tables from {}"
+                    ).format(sql.Identifier(creator), schema_ident, ident)
                 )
             if level is None:
                 continue
@@ -110,18 +117,21 @@ def apply_database_grants(conn: psycopg.Connection, database: str, policy: Acces
                 continue
             privileges = "select" if level == "read" else "select, insert, update, delete, truncate"
             conn.execute(
-                sql.SQL("grant {} on all tables in schema {} to {}").format(sql.SQL(privileges), schema_ident, ident)
+                sql.SQL("grant {} on all tables in schema {} to {}").format(
+                    sql.SQL(privileges), schema_ident, ident
+                )
             )
             if level == "write":
                 conn.execute(
-                    sql.SQL("grant usage, select on all sequences in schema {} to {}").format(schema_ident, ident)
+                    sql.SQL("grant usage, select on all sequences in schema {} to {}").format(
+                        schema_ident, ident
+                    )
                 )
             for creator in TABLE_CREATORS:
                 if creator == role:
                     continue
                 conn.execute(
-                    sql.SQL("alter default privileges for role {} in schema {} grant {} on tables to {}").format(
-                        sql.Identifier(creator), schema_ident, sql.SQL(privileges), ident
-                    )
+                    sql.SQL(
+                        "alter default privileges for role {} in schema {} grant {} on tables to {}"
+                    ).format(sql.Identifier(creator), schema_ident, sql.SQL(privileges), ident)
                 )
-

@@ -1,6 +1,5 @@
 """dbt models as Dagster assets, dbt tests as asset checks (catalog target)."""
 
-
 import os
 
 import dagster as dg
@@ -12,7 +11,9 @@ from orchestration.defs.resources import WarehouseResource
 parse_manifest()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, select="tag:catalog", name="catalog_dbt_models")
+@dbt_assets(
+    manifest=dbt_project.manifest_path, project=dbt_project, select="tag:catalog", name="catalog_dbt_models"
+)
 def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build --target catalog`: staging views and catalog marts, with their tests."""
     # profiles.yml reads its connection from the environment (dbt env_var()); the run process sets it.

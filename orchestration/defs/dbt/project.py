@@ -31,8 +31,13 @@ def placeholder_env() -> dict[str, str]:
     """Values that let `dbt parse` run with no database (parsing never connects)."""
     env = {}
     for target, database in TARGETS.items():
-        parts = {"host": "127.0.0.1", "port": "5432", "user": "parse", "password": "parse",
-                 "dbname": f"smartcart_{database}"}
+        parts = {
+            "host": "127.0.0.1",
+            "port": "5432",
+            "user": "parse",
+            "password": "parse",
+            "dbname": f"smartcart_{database}",
+        }
         for key, value in parts.items():
             env.setdefault(f"SMARTCART_DBT_{target.upper()}_{key.upper()}", value)
     return env
@@ -49,9 +54,21 @@ def parse_manifest(force: bool = False) -> Path:
         return manifest
     env = {**placeholder_env(), **os.environ}
     result = subprocess.run(
-        [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target", "catalog", "--quiet"],
-        env=env, capture_output=True, text=True, cwd=DBT_PROJECT_DIR,
+        [
+            dbt_executable(),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target",
+            "catalog",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")

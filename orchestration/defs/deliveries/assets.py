@@ -1,6 +1,5 @@
 """Deliveries: the catalog mart as parquet with a manifest of row counts and sha256 checksums."""
 
-
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
@@ -12,7 +11,10 @@ DELIVERY_ROLE = "smartcart_catalog_buyer"
 CATALOG_TABLES = [
     DeliveryTable("dim_store", "select * from catalog.dim_store order by store_key"),
     DeliveryTable("dim_product", "select * from catalog.dim_product order by product_key"),
-    DeliveryTable("fct_prices_daily", "select * from catalog.fct_prices_daily order by price_date, store_key, product_key"),
+    DeliveryTable(
+        "fct_prices_daily",
+        "select * from catalog.fct_prices_daily order by price_date, store_key, product_key",
+    ),
 ]
 
 

@@ -1,6 +1,5 @@
 """Optimizer: split a sample basket across stores from current mart prices (Pyomo + HiGHS)."""
 
-
 import json
 
 import dagster as dg
@@ -41,7 +40,11 @@ def choose_sample_basket(rows: list[tuple], basket_size: int) -> list[tuple[str,
 
 
 @dg.asset(
-    deps=[dg.AssetKey(["catalog", "fct_prices_daily"]), dg.AssetKey(["catalog", "dim_store"]), dg.AssetKey(["catalog", "dim_product"])],
+    deps=[
+        dg.AssetKey(["catalog", "fct_prices_daily"]),
+        dg.AssetKey(["catalog", "dim_store"]),
+        dg.AssetKey(["catalog", "dim_product"]),
+    ],
     group_name="optimizer",
     kinds={"pyomo", "highs"},
 )
@@ -81,9 +84,18 @@ def sample_basket_split(
                 best_single_store_total = excluded.best_single_store_total,
                 saving = excluded.saving, result = excluded.result, solved_at = now()
             """,
-            (basket_id, price_date, config.max_stores, config.store_visit_cost, summary["status"],
-             summary.get("total"), summary.get("best_single_store"), summary.get("best_single_total"),
-             summary.get("saving"), Jsonb(summary)),
+            (
+                basket_id,
+                price_date,
+                config.max_stores,
+                config.store_visit_cost,
+                summary["status"],
+                summary.get("total"),
+                summary.get("best_single_store"),
+                summary.get("best_single_total"),
+                summary.get("saving"),
+                Jsonb(summary),
+            ),
         )
     out = warehouse.settings().outputs_dir
     out.mkdir(parents=True, exist_ok=True)

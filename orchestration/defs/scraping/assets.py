@@ -1,6 +1,5 @@
 """Scraping: a Scrapy crawl in a subprocess, landed by COPY into smartcart_catalog.raw."""
 
-
 import os
 import uuid
 from datetime import UTC, date, datetime
@@ -22,7 +21,9 @@ class ScrapeConfig(dg.Config):
         default_factory=lambda: os.environ.get("SMARTCART_MARKET_URL", ""),
         description="Site root to crawl; defaults to SMARTCART_MARKET_URL (set by `smartcart ui` / `demo`).",
     )
-    scrape_date: str | None = Field(default=None, description="Day the prices are for (YYYY-MM-DD); today if unset.")
+    scrape_date: str | None = Field(
+        default=None, description="Day the prices are for (YYYY-MM-DD); today if unset."
+    )
 
 
 def resolve_scrape_date(value: str | None) -> date:
@@ -65,9 +66,19 @@ def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, war
     common = {"retailer": config.retailer, "scrape_date": scrape_date.isoformat(), "run_id": run_id}
     yield dg.MaterializeResult(
         asset_key=["catalog_raw", "price_observations"],
-        metadata={**common, "rows": summary.rows, "pages": stats.get("pages", 0),
-                  "duration_seconds": stats.get("duration_seconds", 0.0)},
+        metadata={
+            **common,
+            "rows": summary.rows,
+            "pages": stats.get("pages", 0),
+            "duration_seconds": stats.get("duration_seconds", 0.0),
+        },
     )
-    yield dg.MaterializeResult(asset_key=["catalog_raw", "stores"], metadata={**common, "rows": summary.stores})
-    yield dg.MaterializeResult(asset_key=["catalog_raw", "rejected_items"], metadata={**common, "rows": summary.rejects})
-    yield dg.MaterializeResult(asset_key=["catalog_raw", "scrape_runs"], metadata={**common, "status": "succeeded"})
+    yield dg.MaterializeResult(
+        asset_key=["catalog_raw", "stores"], metadata={**common, "rows": summary.stores}
+    )
+    yield dg.MaterializeResult(
+        asset_key=["catalog_raw", "rejected_items"], metadata={**common, "rows": summary.rejects}
+    )
+    yield dg.MaterializeResult(
+        asset_key=["catalog_raw", "scrape_runs"], metadata={**common, "status": "succeeded"}
+    )

@@ -1,0 +1,78 @@
+"""`smartcart ui` serves the real code location: webserver + daemon, storage in smartcart_dagster."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from warehouse.cluster import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+
+
+def _graphql(port: int) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": QUERY}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_ui_serves_the_asset_graph_with_postgres_storage(warehouse_settings):
+    port = free_port()
+    smartcart = str(Path(sys.executable).with_name("smartcart"))
+    log = warehouse_settings.home / "ui-test.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [smartcart, "ui", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "SMARTCART_HOME": str(warehouse_settings.home)},
+        )
+    try:
+        deadline, data = time.monotonic() + 180, None
+        while time.monotonic() < deadline:
+            assert process.poll() is None, f"smartcart ui exited early:\n{log.read_text()[-3000:]}"
+            try:
+                data = _graphql(port)
+                if data.get("data", {}).get("assetNodes"):
+                    break
+            except OSError:
+                pass
+            time.sleep(1)
+        assert data and data["data"]["assetNodes"], f"no asset graph served:\n{log.read_text()[-3000:]}"
+        nodes = {"/".join(n["assetKey"]["path"]): n for n in data["data"]["assetNodes"]}
+        assert {
+            "catalog_raw/price_observations",
+            "catalog/fct_prices_daily",
+            "sample_basket_split",
+            "catalog_delivery",
+        } <= set(nodes)
+        deps = {"/".join(d["path"]) for d in nodes["stg_scraped__price_observations"]["dependencyKeys"]}
+        assert deps == {"catalog_raw/price_observations"}
+        # The instance keeps its storage in smartcart_dagster (tables created by dagster-postgres).
+        with psycopg.connect(warehouse_settings.database_url("dagster")) as conn:
+            tables = {
+                r[0] for r in conn.execute("select tablename from pg_tables where schemaname = 'public'")
+            }
+        assert {"runs", "event_logs"} <= tables
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
