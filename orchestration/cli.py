@@ -167,9 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     split = m.get("sample_basket_split", {}).get("split", {})
     basket_items = sum(len(store["items"]) for store in split.get("stores", []))
     delivery = m.get("catalog_delivery", {})
-    _print(
-        f"\nSmartCart demo finished in {time.monotonic() - started:.0f}s (Dagster run {result.run_id})"
-    )
+    _print(f"\nSmartCart demo finished in {time.monotonic() - started:.0f}s (Dagster run {result.run_id})")
     _print(
         f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
         f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected"
