@@ -1,19 +1,18 @@
-"""The SmartCart code location: gathers each domain's definitions, nothing else."""
-
-from __future__ import annotations
+"""The SmartCart code location: gathers each domain's definitions and the shared resources, nothing else."""
 
 import dagster as dg
 
-from orchestration.defs.dbt.assets import catalog_dbt_models
-from orchestration.defs.dbt.resources import dbt_resource
-from orchestration.defs.deliveries.assets import catalog_delivery
+from orchestration.defs.dbt import definitions as dbt_domain
+from orchestration.defs.deliveries import definitions as deliveries_domain
 from orchestration.defs.jobs import catalog_pipeline
-from orchestration.defs.optimizer.assets import sample_basket_split
+from orchestration.defs.optimizer import definitions as optimizer_domain
 from orchestration.defs.resources import WarehouseResource
-from orchestration.defs.scraping.assets import scraped_catalog
+from orchestration.defs.scraping import definitions as scraping_domain
 
-defs = dg.Definitions(
-    assets=[scraped_catalog, catalog_dbt_models, sample_basket_split, catalog_delivery],
-    jobs=[catalog_pipeline],
-    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource},
+defs = dg.Definitions.merge(
+    scraping_domain.defs,
+    dbt_domain.defs,
+    optimizer_domain.defs,
+    deliveries_domain.defs,
+    dg.Definitions(jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}),
 )
