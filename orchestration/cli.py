@@ -1,4 +1,4 @@
-"""The `smartcart` command: demo, db, ui, market, optimize, delivery."""
+"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def failure_messages(result) -> list[str]:
         while error is not None:
             # Drop the exception's class name: ops read the message, the UI keeps the stack.
             text = re.sub(r"^[\w.]+(Error|Failure|Failed|Exception): ", "", error.message.strip())
-            if text and not text.startswith("Exceeded max_retries"):
+            if text and not text.startswith(("Exceeded max_retries", "Error occurred while executing")):
                 found.append(text)
             error = error.cause or error.context
         messages.append(f"step {event.step_key}: " + (found[0] if found else event.message))
@@ -191,6 +191,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)"
     )
     _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
+    if args.shoppers > 0:  # the trends side: simulated shoppers -> vault -> ingestion -> trends mart
+        from orchestration.defs.trends.pipeline import demo_trends
+
+        with _exclusive(settings, "demo"):
+            if not demo_trends(settings, users=args.shoppers, seed=args.seed, say=_print):
+                return 1
     return 0
 
 
@@ -254,6 +260,17 @@ def cmd_delivery(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The optimizer HTTP service (product search, basket splits); OpenAPI at /docs."""
+    from optimizer.service.app import serve
+    from warehouse.bootstrap import bootstrap
+
+    bootstrap(Settings.from_env())  # cluster up, migrations and grants applied (idempotent)
+    _print(f"SmartCart optimizer API on http://{args.host}:{args.port} (OpenAPI: /docs)")
+    serve(host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smartcart", description="SmartCart grocery price data platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -263,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--stores", type=int, default=3)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
+    demo.add_argument("--shoppers", type=int, default=150, help="simulated app shoppers for trends (0: skip)")
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
@@ -292,10 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("rest", nargs=argparse.REMAINDER)
     optimize.set_defaults(func=lambda a: __import__("optimizer.cli", fromlist=["main"]).main(a.rest))
 
+    serve = sub.add_parser("serve", help="the optimizer HTTP service for apps (search, optimize)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
     delivery = sub.add_parser("delivery", help="buyer tools for deliveries")
     delivery.add_argument("action", choices=["verify"])
     delivery.add_argument("path")
     delivery.set_defaults(func=cmd_delivery)
+
+    __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
     return parser
 
 

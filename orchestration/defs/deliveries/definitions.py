@@ -1,5 +1,14 @@
 import dagster as dg
 
 from orchestration.defs.deliveries.assets import catalog_delivery
+from orchestration.defs.deliveries.schedules import (
+    catalog_delivery_daily,
+    catalog_delivery_job,
+    catalog_delivery_weekly_snapshot,
+)
 
-defs = dg.Definitions(assets=[catalog_delivery])
+defs = dg.Definitions(
+    assets=[catalog_delivery],
+    jobs=[catalog_delivery_job],
+    schedules=[catalog_delivery_daily, catalog_delivery_weekly_snapshot],
+)

@@ -1,0 +1,56 @@
+"""Great Expectations suites as Dagster asset checks (GX 1.x has no maintained integration: wrapped here).
+
+One multi-asset check per data product runs all its suites in one GX context. A suite with a
+failed blocking expectation fails with ERROR severity (blocking: the delivery downstream does
+not run); warnings only show as WARN in the UI.
+"""
+
+import dagster as dg
+
+from orchestration.defs.resources import WarehouseResource
+from warehouse.quality.reports import run_product_checks
+from warehouse.quality.suites import SUITES_BY_PRODUCT
+
+
+def check_name(suite) -> str:
+    return "gx_" + suite.name.replace(".", "__")
+
+
+def build_product_checks(product: str) -> dg.AssetChecksDefinition:
+    suites = SUITES_BY_PRODUCT[product]
+
+    @dg.multi_asset_check(
+        name=f"{product}_quality",
+        specs=[
+            dg.AssetCheckSpec(
+                check_name(suite),
+                asset=dg.AssetKey(list(suite.asset_key)),
+                blocking=True,
+                description=f"Great Expectations suite {suite.name} ({len(suite.expectations)} expectations)",
+            )
+            for suite in suites
+        ],
+    )
+    def product_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        outcomes = run_product_checks(warehouse.settings(), product, context.op_execution_context.run_id)
+        for outcome in outcomes:
+            failed = [o for o in outcome.outcomes if not o.success]
+            yield dg.AssetCheckResult(
+                check_name=check_name(outcome.suite),
+                asset_key=dg.AssetKey(list(outcome.suite.asset_key)),
+                passed=outcome.passed and not outcome.warnings,
+                severity=dg.AssetCheckSeverity.ERROR if not outcome.passed else dg.AssetCheckSeverity.WARN,
+                description=outcome.summary(),
+                metadata={
+                    "expectations": len(outcome.outcomes),
+                    "failed_blocking": len(outcome.blocking_failures),
+                    "warnings": len(outcome.warnings),
+                    "failed": dg.MetadataValue.json([o.description for o in failed]),
+                },
+            )
+
+    return product_checks
+
+
+raw_quality = build_product_checks("raw")
+catalog_quality = build_product_checks("catalog")

@@ -1,0 +1,5 @@
+import dagster as dg
+
+from orchestration.defs.quality.checks import catalog_quality, raw_quality
+
+defs = dg.Definitions(asset_checks=[raw_quality, catalog_quality])
