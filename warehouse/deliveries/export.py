@@ -148,13 +148,19 @@ def export_query(
                     continue
                 column = batch.column(partition_index)
                 # Mart facts are stored day by day, so a batch usually holds one or two dates.
-                for value in pc.unique(column).to_pylist():
+                dates = pc.unique(column).to_pylist()
+                for value in dates:
                     mask = (
                         pc.is_null(column)
                         if value is None
                         else pc.equal(column, pa.scalar(value, column.type))
                     )
                     writer_for(value).add(batch.filter(mask))
+                # A date that this batch did not touch is (nearly always) finished: write out its
+                # buffer now, so memory holds about one date's row group, not the whole table.
+                for value, writer in writers.items():
+                    if value not in dates:
+                        writer.flush()
             if not writers and not partition_by:
                 writer_for(None)  # an empty table still ships, with its schema
         finally:
