@@ -85,7 +85,10 @@ def export_in_child(url: str, query: str) -> dict:
     try:
         result = subprocess.run(
             [sys.executable, "-c", EXPORT_CHILD, url, str(out), query],
-            capture_output=True, text=True, check=True, cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
     finally:
@@ -93,9 +96,13 @@ def export_in_child(url: str, query: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=30_000_000)
-    parser.add_argument("--small-rows", type=int, default=3_000_000, help="size for the flat-memory comparison")
+    parser.add_argument(
+        "--small-rows", type=int, default=3_000_000, help="size for the flat-memory comparison"
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
@@ -119,13 +126,17 @@ def main() -> None:
             assert export["rows"] == rows, export
             table.append((rows, build, copy_s, copy_bytes, export))
         print()
-        print(f"{'rows':>12} | {'COPY binary s':>13} | {'COPY rows/s':>12} | {'delivery s':>10} | "
-              f"{'delivery rows/s':>15} | {'ratio':>5} | {'parquet B/row':>13} | {'files':>5} | {'peak RSS MB':>11}")
+        print(
+            f"{'rows':>12} | {'COPY binary s':>13} | {'COPY rows/s':>12} | {'delivery s':>10} | "
+            f"{'delivery rows/s':>15} | {'ratio':>5} | {'parquet B/row':>13} | {'files':>5} | {'peak RSS MB':>11}"
+        )
         print("-" * 118)
         for rows, _build, copy_s, _copy_bytes, export in table:
-            print(f"{rows:>12,} | {copy_s:>13.2f} | {rows / copy_s:>12,.0f} | {export['seconds']:>10.2f} | "
-                  f"{rows / export['seconds']:>15,.0f} | {export['seconds'] / copy_s:>5.2f} | "
-                  f"{export['bytes'] / rows:>13.2f} | {export['files']:>5} | {export['peak_rss_mb']:>11.0f}")
+            print(
+                f"{rows:>12,} | {copy_s:>13.2f} | {rows / copy_s:>12,.0f} | {export['seconds']:>10.2f} | "
+                f"{rows / export['seconds']:>15,.0f} | {export['seconds'] / copy_s:>5.2f} | "
+                f"{export['bytes'] / rows:>13.2f} | {export['files']:>5} | {export['peak_rss_mb']:>11.0f}"
+            )
         print("\ntargets: delivery >= 1,000,000 rows/s at 30M rows; ratio <= 1.5; peak RSS flat across sizes")
     finally:
         cluster.stop(settings)

@@ -63,22 +63,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
-def _validate(problem: SplitProblem) -> None:
-    items, stores = problem.items, problem.stores
-    for name, names in (("items", items), ("stores", stores)):
-        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-            raise ProblemError(f"{name} must be a list of non-empty strings")
-        if len(set(names)) != len(names):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            raise ProblemError(f"{name} must be unique; duplicated: {', '.join(dupes[:5])}")
-    if not items:
-        raise ProblemError("items is empty: give at least one item to buy")
-    if not stores:
-        raise ProblemError("stores is empty: give at least one store")
+_PLAIN_TYPES = frozenset({float, int, type(None), np.float64})
 
-    cost = problem.cost
-    if not isinstance(cost, list | np.ndarray) or len(cost) != len(items):
-        raise ProblemError(f"cost must have one row per item ({len(items)} rows)")
+
+def _plain_numbers(cost: Any, n_stores: int) -> bool:
+    """True if every row is a list of ``n_stores`` floats/ints/None (no NaN, no bool, no str)."""
+    if not isinstance(cost, list) or not all(isinstance(row, list) and len(row) == n_stores for row in cost):
+        return False
+    flat = [v for row in cost for v in row]
+    if not set(map(type, flat)) <= _PLAIN_TYPES:
+        return False
+    return not any(v != v for v in flat if v is not None)  # NaN is the only value unequal to itself
+
+
+def _checked_cost_array(cost: Any, items: list[str], stores: list[str]) -> np.ndarray:
+    """Cell-by-cell validation with a message naming the offending row."""
     array = np.empty((len(items), len(stores)), dtype=float)
     for i, row in enumerate(cost):
         if not isinstance(row, list | tuple | np.ndarray) or len(row) != len(stores):
@@ -96,6 +95,30 @@ def _validate(problem: SplitProblem) -> None:
         raise ProblemError(
             "cost entries must be numbers or null (NaN is not allowed; use null for not stocked)"
         )
+    return array
+
+
+def _validate(problem: SplitProblem) -> None:
+    items, stores = problem.items, problem.stores
+    for name, names in (("items", items), ("stores", stores)):
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ProblemError(f"{name} must be a list of non-empty strings")
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise ProblemError(f"{name} must be unique; duplicated: {', '.join(dupes[:5])}")
+    if not items:
+        raise ProblemError("items is empty: give at least one item to buy")
+    if not stores:
+        raise ProblemError("stores is empty: give at least one store")
+
+    cost = problem.cost
+    if not isinstance(cost, list | np.ndarray) or len(cost) != len(items):
+        raise ProblemError(f"cost must have one row per item ({len(items)} rows)")
+    if _plain_numbers(cost, len(stores)):
+        # Fast path (the batch prices 1500 cells per basket): only floats, ints and None.
+        array = np.array(cost, dtype=float)
+    else:
+        array = _checked_cost_array(cost, items, stores)
     if np.isinf(array).any():
         raise ProblemError("cost entries must be finite (use null for not stocked)")
     # Negative prices or visit costs would make "a store you buy nothing at" worth visiting.

@@ -114,24 +114,38 @@ def stocked_pairs(problem: SplitProblem) -> PairIndex:
     )
 
 
-def build_model(problem: SplitProblem) -> pmo.block:
-    """Build the split model. Columns: ``store_open`` (one per store) then ``buy`` (one per pair)."""
+@dataclass(frozen=True)
+class SplitMatrices:
+    """The split model as arrays: columns ``store_open`` (binary) then ``buy`` (one per pair, in
+    [0, 1]); named row blocks ``(name, A, lower, upper)`` (lower None: ``<= upper``; lower is
+    upper: ``= upper``) and the objective. ``build_model`` wraps them into Pyomo kernel
+    components; ``optimizer.solve.highs_lp`` hands them to HiGHS directly (the batch path)."""
+
+    pairs: PairIndex
+    n_stores: int
+    rows: list[tuple[str, sp.csr_matrix, np.ndarray | None, np.ndarray]]
+    objective: np.ndarray
+
+    @property
+    def n_cols(self) -> int:
+        return self.n_stores + len(self.pairs.pair_store)
+
+
+def split_matrices(problem: SplitProblem) -> SplitMatrices:
+    """Rows and objective of the split model (see the module docstring), built in numpy."""
     pairs = stocked_pairs(problem)
     n_stores, n_pairs, n_needs = len(problem.stores), len(pairs.pair_store), len(pairs.needs)
     n_cols = n_stores + n_pairs
     store_cost = np.asarray(problem.store_cost, dtype=float)
-
-    model = pmo.block()
-    model.store_open = pmo.variable_list(pmo.variable(domain=pmo.Binary) for _ in range(n_stores))
-    model.buy = pmo.variable_list(pmo.variable(lb=0, ub=1) for _ in range(n_pairs))
-    columns = (*model.store_open, *model.buy)
     buy_cols = np.arange(n_stores, n_cols, dtype=np.int64)
+    rows: list[tuple[str, sp.csr_matrix, np.ndarray | None, np.ndarray]] = []
 
     # assign: pairs are grouped by need, so row n covers a contiguous run of buy columns.
     starts = np.zeros(n_needs + 1, dtype=np.int64)
     np.cumsum(np.bincount(pairs.pair_need, minlength=n_needs), out=starts[1:])
     assign = sp.csr_matrix((np.ones(n_pairs), buy_cols, starts), shape=(n_needs, n_cols))
-    model.assign = matrix_constraint(assign, rhs=np.ones(n_needs), x=columns)
+    ones = np.ones(n_needs)
+    rows.append(("assign", assign, ones, ones))
 
     if n_pairs:
         link_cols = np.empty(2 * n_pairs, dtype=np.int64)
@@ -143,18 +157,35 @@ def build_model(problem: SplitProblem) -> pmo.block:
         link = sp.csr_matrix(
             (link_vals, link_cols, np.arange(0, 2 * n_pairs + 1, 2)), shape=(n_pairs, n_cols)
         )
-        model.link = matrix_constraint(link, ub=np.zeros(n_pairs), x=columns)
+        rows.append(("link", link, None, np.zeros(n_pairs)))
 
     if problem.max_stores is not None:
         limit = sp.csr_matrix((np.ones(n_stores), np.arange(n_stores), [0, n_stores]), shape=(1, n_cols))
-        model.store_limit = matrix_constraint(limit, ub=float(problem.max_stores), x=columns)
+        rows.append(("store_limit", limit, None, np.array([float(problem.max_stores)])))
 
-    objective_coefs = np.concatenate([store_cost, pairs.pair_cost])
+    objective = np.concatenate([store_cost, pairs.pair_cost])
     if problem.budget is not None:
-        budget = sp.csr_matrix(objective_coefs.reshape(1, -1))
-        model.budget = matrix_constraint(budget, ub=float(problem.budget), x=columns)
+        rows.append(
+            ("budget", sp.csr_matrix(objective.reshape(1, -1)), None, np.array([float(problem.budget)]))
+        )
+    return SplitMatrices(pairs=pairs, n_stores=n_stores, rows=rows, objective=objective)
 
-    model.total_cost = linear_objective(objective_coefs, columns, sense=pmo.minimize)
+
+def build_model(problem: SplitProblem, matrices: SplitMatrices | None = None) -> pmo.block:
+    """Build the split model. Columns: ``store_open`` (one per store) then ``buy`` (one per pair)."""
+    matrices = matrices or split_matrices(problem)
+    pairs = matrices.pairs
+    model = pmo.block()
+    model.store_open = pmo.variable_list(pmo.variable(domain=pmo.Binary) for _ in range(matrices.n_stores))
+    model.buy = pmo.variable_list(pmo.variable(lb=0, ub=1) for _ in range(len(pairs.pair_store)))
+    columns = (*model.store_open, *model.buy)
+    for name, a, lower, upper in matrices.rows:
+        if lower is upper:
+            block = matrix_constraint(a, rhs=upper, x=columns)
+        else:
+            block = matrix_constraint(a, lb=lower, ub=upper, x=columns)
+        setattr(model, name, block)
+    model.total_cost = linear_objective(matrices.objective, columns, sense=pmo.minimize)
     # Plain attribute (not a Pyomo component): result shaping needs to map columns back to names.
     model.pairs = pairs
     return model

@@ -12,7 +12,9 @@ import dataclasses
 import math
 import operator
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -25,7 +27,14 @@ from pyomo.core.kernel.matrix_constraint import matrix_constraint
 from pyomo.core.kernel.set_types import IntegerSet
 
 from optimizer.data import SplitProblem
-from optimizer.model import PairIndex, build_model, linear_objective, stocked_pairs
+from optimizer.model import (
+    PairIndex,
+    SplitMatrices,
+    build_model,
+    linear_objective,
+    split_matrices,
+    stocked_pairs,
+)
 
 
 class SolveError(RuntimeError):
@@ -41,6 +50,9 @@ class SolverConfig:
     mip_rel_gap: float = 1e-7
     threads: int | None = None
     log: bool = False
+    # Solve the LP relaxation first and accept it when the store choice is integral (proven
+    # optimal, see ``_run_highs``); False always runs HiGHS' MIP solver.
+    lp_first: bool = True
 
     @classmethod
     def from_env(cls) -> SolverConfig:
@@ -56,12 +68,32 @@ class SolverConfig:
         )
 
     def apply(self, highs: highspy.Highs) -> None:
+        # Every option is set on every call: a reused instance keeps the previous call's options.
         highs.setOptionValue("output_flag", self.log)
         highs.setOptionValue("mip_rel_gap", self.mip_rel_gap)
-        if self.time_limit is not None:
-            highs.setOptionValue("time_limit", float(self.time_limit))
+        highs.setOptionValue("time_limit", math.inf if self.time_limit is None else float(self.time_limit))
         if self.threads is not None:
             highs.setOptionValue("threads", int(self.threads))
+
+
+_REUSABLE = threading.local()
+
+
+def highs_instance(config: SolverConfig) -> highspy.Highs:
+    """This thread's HiGHS instance, cleared and configured.
+
+    Creating a ``Highs`` per solve costs more than solving a 50 x 30 basket (measured ~45 ms vs
+    ~25 ms per solve with reuse under load), so each thread (HTTP worker thread, batch process)
+    keeps one. ``clearModel`` drops the previous model, basis and solution; options are re-applied.
+    """
+    highs = getattr(_REUSABLE, "highs", None)
+    if highs is None or _REUSABLE.pid != os.getpid():
+        highs = highspy.Highs()
+        _REUSABLE.highs, _REUSABLE.pid = highs, os.getpid()
+    else:
+        highs.clearModel()
+    config.apply(highs)
+    return highs
 
 
 @dataclass
@@ -95,6 +127,7 @@ class SplitSolution:
 class HighsTranslation:
     lp: highspy.HighsLp
     variables: list[pmo.variable]
+    integer: np.ndarray | None = None  # integer columns (bool mask)
 
 
 def to_highs(model: pmo.block) -> HighsTranslation:
@@ -175,7 +208,7 @@ def to_highs(model: pmo.block) -> HighsTranslation:
     lp.a_matrix_.start_ = np.concatenate(starts).astype(np.int32)
     lp.a_matrix_.index_ = np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32)
     lp.a_matrix_.value_ = np.concatenate(values) if values else np.zeros(0)
-    return HighsTranslation(lp=lp, variables=variables)
+    return HighsTranslation(lp=lp, variables=variables, integer=integer)
 
 
 def _column_bounds(variables: list[pmo.variable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,15 +239,23 @@ def unstocked_item(problem: SplitProblem, pairs: PairIndex) -> str | None:
 
 
 def solve(
-    problem: SplitProblem, time_limit: float | None = None, config: SolverConfig | None = None
+    problem: SplitProblem,
+    time_limit: float | None = None,
+    config: SolverConfig | None = None,
+    direct: bool = False,
 ) -> SplitSolution:
-    """Build, solve and read back one split. Never raises for infeasible/limits: see ``status``."""
+    """Build, solve and read back one split. Never raises for infeasible/limits: see ``status``.
+
+    ``direct=True`` (the batch path) hands the model's arrays to HiGHS without building the Pyomo
+    kernel block; the formulation, column and row order are the same (``highs_lp``).
+    """
     config = config or SolverConfig.from_env()
     if time_limit is not None:
-        config = SolverConfig(time_limit, config.mip_rel_gap, config.threads, config.log)
+        config = dataclasses.replace(config, time_limit=time_limit)
     started = time.perf_counter()
-    model = build_model(problem)
-    pairs: PairIndex = model.pairs
+    matrices = split_matrices(problem)
+    model = None if direct else build_model(problem, matrices)
+    pairs: PairIndex = matrices.pairs
 
     missing = unstocked_item(problem, pairs)
     if missing is not None:
@@ -233,7 +274,15 @@ def solve(
             solve_seconds=time.perf_counter() - started,
         )
 
-    solution = solve_model(model, config)
+    if model is not None:
+        solution = solve_model(model, config)
+    else:
+        integer = np.zeros(matrices.n_cols, dtype=bool)
+        integer[: matrices.n_stores] = True
+        bound = rounding_bound(pairs, matrices.n_stores, problem.max_stores, problem.budget)
+        solution, values = _run_highs(highs_lp(matrices), config, integer, bound)
+        if values is not None:
+            solution = read_split(pairs, matrices.n_stores, values, solution.status, solution.mip_gap)
     if solution.status == "infeasible":
         solution.message, solution.infeasible_item = _explain_infeasible(problem, config)
     solution.solve_seconds = time.perf_counter() - started
@@ -243,35 +292,161 @@ def solve(
 def solve_model(model: pmo.block, config: SolverConfig) -> SplitSolution:
     """Run HiGHS on a built model, load values into its variables and read the split back."""
     translation = to_highs(model)
-    highs = highspy.Highs()
-    config.apply(highs)
-    highs.passModel(translation.lp)
+    pairs: PairIndex = model.pairs
+    n_stores = len(model.store_open)
+    limit = model.store_limit.ub[0] if hasattr(model, "store_limit") else None
+    budget = model.budget.ub[0] if hasattr(model, "budget") else None
+    bound = rounding_bound(pairs, n_stores, None if limit is None else int(limit), budget)
+    solution, values = _run_highs(translation.lp, config, translation.integer, bound)
+    if values is None:
+        return solution
+    for variable, value in zip(translation.variables, values.tolist(), strict=True):
+        variable.value = value
+    return read_split(model.pairs, len(model.store_open), values, solution.status, solution.mip_gap)
+
+
+def highs_lp(matrices: SplitMatrices) -> highspy.HighsLp:
+    """The split model's ``HighsLp`` straight from its arrays: the same columns, rows and order as
+    ``to_highs(build_model(problem))`` (tests check both agree), without the Pyomo objects. The
+    batch path uses it: per 50 x 30 basket the kernel build is ~60% of the time once the LP-first
+    solve below has made HiGHS cheap."""
+    n_cols, n_stores = matrices.n_cols, matrices.n_stores
+    stacked = sp.vstack([a for _, a, _, _ in matrices.rows], format="csr")
+    lower = np.concatenate(
+        [np.full(len(upper), -math.inf) if low is None else low for _, _, low, upper in matrices.rows]
+    )
+    upper = np.concatenate([upper for _, _, _, upper in matrices.rows])
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, stacked.shape[0]
+    lp.sense_ = highspy.ObjSense.kMinimize
+    lp.col_cost_ = matrices.objective
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_cols), np.ones(n_cols)
+    integer = np.zeros(n_cols, dtype=bool)
+    integer[:n_stores] = True
+    lp.integrality_ = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, lp.num_row_
+    lp.a_matrix_.start_ = stacked.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = stacked.indices.astype(np.int32)
+    lp.a_matrix_.value_ = stacked.data.astype(float)
+    return lp
+
+
+INTEGRALITY_TOLERANCE = 1e-9
+
+
+def rounding_bound(
+    pairs: PairIndex, n_stores: int, max_stores: int | None, budget: float | None
+) -> Callable[[np.ndarray], float]:
+    """An upper bound from an LP solution: the cost of buying every need at its cheapest store
+    among the ``max_stores`` stores with the largest ``store_open`` values (or the best single one
+    of those), a feasible split; inf if that leaves a need unbought or breaks the budget."""
+    if len(pairs.pair_need) == 0:
+        return lambda values: math.inf
+    starts = np.flatnonzero(np.r_[True, pairs.pair_need[1:] != pairs.pair_need[:-1]])
+    store_cost = np.asarray(pairs.store_cost, dtype=float)
+
+    def bound(values: np.ndarray) -> float:
+        ranked = np.argsort(-values[:n_stores], kind="stable")
+        best = math.inf
+        for chosen in (ranked[: max_stores or n_stores], ranked[:1]):
+            is_open = np.zeros(n_stores, dtype=bool)
+            is_open[chosen] = True
+            per_need = np.minimum.reduceat(
+                np.where(is_open[pairs.pair_store], pairs.pair_cost, math.inf), starts
+            )
+            total = float(per_need.sum() + store_cost[chosen].sum())
+            if math.isfinite(total) and (budget is None or total <= budget):
+                best = min(best, total)
+        return best
+
+    return bound
+
+
+def _run_highs(
+    lp: highspy.HighsLp,
+    config: SolverConfig,
+    integer: np.ndarray | None,
+    upper_bound: Callable[[np.ndarray], float] | None = None,
+) -> tuple[SplitSolution, np.ndarray | None]:
+    """Solve; (status-only solution, column values or None).
+
+    LP first: the strong formulation's relaxation is often integral (49 of 60 random 50 x 30
+    baskets), and a relaxation optimum with integral ``store_open`` is feasible for the MIP and
+    bounds it from below, so it is a proven MIP optimum, found in ~3 ms instead of ~25 ms of MIP
+    machinery. Otherwise (fractional, or any non-optimal LP status) HiGHS solves the MIP.
+
+    Reduced-cost fixing before that MIP (``upper_bound``: a feasible split's cost from the LP
+    solution): a binary column at 0 with reduced cost d cannot be 1 in any solution cheaper than
+    LP bound + d, so if that exceeds the known feasible cost the store is closed in every optimal
+    split and its upper bound is set to 0 (typically 2/3 of the stores; ~30% off the MIP).
+    """
+    highs = highs_instance(config)
+    ms = highspy.HighsModelStatus
+    if config.lp_first and integer is not None and integer.any():
+        integrality = lp.integrality_
+        lp.integrality_ = []
+        try:
+            highs.passModel(lp)
+            highs.run()
+        finally:
+            lp.integrality_ = integrality
+        fixed_upper = None
+        if highs.getModelStatus() == ms.kOptimal:
+            solution = highs.getSolution()
+            values = np.asarray(solution.col_value)
+            ints = values[integer]
+            if np.abs(ints - np.round(ints)).max(initial=0.0) <= INTEGRALITY_TOLERANCE:
+                values[integer] = np.round(ints)
+                return SplitSolution(status="optimal", mip_gap=0.0), values
+            if upper_bound is not None and lp.sense_ == highspy.ObjSense.kMinimize:
+                bound = upper_bound(values)
+                if math.isfinite(bound):
+                    lp_bound = highs.getInfo().objective_function_value
+                    reduced = np.asarray(solution.col_dual)
+                    tolerance = 1e-7 * max(1.0, abs(bound))
+                    closable = (
+                        integer & (values <= INTEGRALITY_TOLERANCE) & (lp_bound + reduced > bound + tolerance)
+                    )
+                    if closable.any():
+                        fixed_upper = np.array(lp.col_upper_, dtype=float)
+                        fixed_upper[closable] = 0.0
+        highs.clearModel()
+        if fixed_upper is not None:
+            original_upper = lp.col_upper_
+            lp.col_upper_ = fixed_upper
+            try:
+                highs.passModel(lp)
+            finally:
+                lp.col_upper_ = original_upper
+        else:
+            highs.passModel(lp)
+    else:
+        highs.passModel(lp)
     highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()
-    ms = highspy.HighsModelStatus
     if status == ms.kOptimal:
         label = "optimal"
     elif status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return SplitSolution(status="infeasible")
+        return SplitSolution(status="infeasible"), None
     elif status == ms.kTimeLimit:
         label = "time_limit"
     else:
-        return SplitSolution(status="error", message=f"HiGHS ended with {highs.modelStatusToString(status)}")
+        return SplitSolution(
+            status="error", message=f"HiGHS ended with {highs.modelStatusToString(status)}"
+        ), None
     if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
-        return SplitSolution(status=label, message="no feasible split found within the time limit")
-
-    values = np.asarray(highs.getSolution().col_value)
-    for variable, value in zip(translation.variables, values.tolist(), strict=True):
-        variable.value = value
-    return read_split(model, values, label, info.mip_gap)
+        return SplitSolution(status=label, message="no feasible split found within the time limit"), None
+    return SplitSolution(status=label, mip_gap=info.mip_gap), np.asarray(highs.getSolution().col_value)
 
 
-def read_split(model: pmo.block, values: np.ndarray, status: str, mip_gap: float | None) -> SplitSolution:
+def read_split(
+    pairs: PairIndex, n_stores: int, values: np.ndarray, status: str, mip_gap: float | None
+) -> SplitSolution:
     """Turn column values into names: per required item the pair with the largest x (ties of
     equal cost may come back fractional; any of them is optimal)."""
-    pairs: PairIndex = model.pairs
-    n_stores = len(model.store_open)
     buy = values[n_stores:]
     order = np.lexsort((-buy, pairs.pair_need))
     _, first = np.unique(pairs.pair_need[order], return_index=True)
@@ -354,8 +529,7 @@ def items_left_out(problem: SplitProblem, max_stores: int, config: SolverConfig)
         np.concatenate([np.zeros(n_stores), np.ones(n_needs)]), columns, sense=pmo.maximize
     )
     translation = to_highs(model)
-    highs = highspy.Highs()
-    config.apply(highs)
+    highs = highs_instance(config)
     highs.passModel(translation.lp)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:

@@ -2,9 +2,10 @@
 
 import dagster as dg
 
+from orchestration.defs.crowd_reports import definitions as crowd_reports_domain
 from orchestration.defs.dbt import definitions as dbt_domain
-from orchestration.defs.ingestion import definitions as ingestion_domain
 from orchestration.defs.deliveries import definitions as deliveries_domain
+from orchestration.defs.ingestion import definitions as ingestion_domain
 from orchestration.defs.jobs import catalog_pipeline
 from orchestration.defs.optimizer import definitions as optimizer_domain
 from orchestration.defs.quality import definitions as quality_domain
@@ -14,6 +15,7 @@ from orchestration.defs.trends import definitions as trends_domain
 
 defs = dg.Definitions.merge(
     scraping_domain.defs,
+    crowd_reports_domain.defs,
     dbt_domain.defs,
     optimizer_domain.defs,
     deliveries_domain.defs,

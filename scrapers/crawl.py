@@ -92,7 +92,11 @@ def summarise_crawl(raw_stats: dict[str, Any], retailer: str, base_url: str) -> 
         "gtin_missing": stat("smartcart/gtin_missing"),
         "pack_size_unparsed": stat("smartcart/pack_size_unparsed"),
         "requests": stat("downloader/request_count"),
-        "retries": stat("retry/count"),
+        "retries": stat("retry/count") + stat("smartcart/rate_limited") + stat("smartcart/parse_retries"),
+        "rate_limited": stat("smartcart/rate_limited"),
+        "rate_limit_wait_seconds": float(raw_stats.get("smartcart/rate_limit_wait_seconds", 0) or 0),
+        "pages_quarantined": stat("smartcart/pages_quarantined"),
+        "bytes": stat("downloader/response_bytes"),
         "memory_max_bytes": raw_stats.get("memusage/max"),
         "finish_reason": finish_reason,
     }
@@ -108,6 +112,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--landing-dir", required=True, type=Path)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--http-cache", type=Path, default=None, help="replay/store responses in DIR")
+    parser.add_argument(
+        "--spider-arg", action="append", default=[], metavar="KEY=VALUE",
+        help="extra spider argument, e.g. page_size=5000 (repeatable)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -126,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     settings.setmodule(project_settings, priority="project")
     settings.set("SMARTCART_LANDING_DIR", str(landing_dir), priority="cmdline")
     settings.set("LOG_LEVEL", args.log_level.upper(), priority="cmdline")
+    if args.http_cache:
+        settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
+        settings.set("HTTPCACHE_DIR", str(args.http_cache.resolve()), priority="cmdline")
+    spider_args = dict(arg.partition("=")[::2] for arg in args.spider_arg)
 
     process = CrawlerProcess(settings)
     known = sorted(process.spider_loader.list())
@@ -136,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()
     process.crawl(
-        crawler, base_url=args.base_url, scrape_date=args.scrape_date.isoformat(), run_id=args.run_id
+        crawler,
+        base_url=args.base_url,
+        scrape_date=args.scrape_date.isoformat(),
+        run_id=args.run_id,
+        **spider_args,
     )
     process.start()
     duration = time.monotonic() - started
@@ -167,6 +184,8 @@ def run_crawl_subprocess(
     run_id: str,
     landing_dir: Path,
     timeout_seconds: float = 600,
+    spider_args: dict[str, Any] | None = None,
+    http_cache_dir: Path | None = None,
 ) -> CrawlLanding:
     """Run ``python -m scrapers.crawl`` in a subprocess; return the landing or raise ``CrawlFailed``."""
     landing_dir = Path(landing_dir)
@@ -175,6 +194,10 @@ def run_crawl_subprocess(
         "--retailer", retailer, "--base-url", base_url, "--scrape-date", scrape_date.isoformat(),
         "--run-id", run_id, "--landing-dir", str(landing_dir),
     ]  # fmt: skip
+    for key, value in (spider_args or {}).items():
+        cmd += ["--spider-arg", f"{key}={value}"]
+    if http_cache_dir is not None:
+        cmd += ["--http-cache", str(http_cache_dir)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO_ROOT), env.get("PYTHONPATH")) if p)
     try:

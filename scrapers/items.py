@@ -85,4 +85,24 @@ class Store(_Provenance):
         return {name: _json_value(getattr(self, name)) for name in self.columns}
 
 
-Item = PriceObservation | Store
+@dataclass(kw_only=True)
+class RejectedPage(_Provenance):
+    """A whole page we could not parse even after retries (malformed or truncated JSON): it is
+    never landed as data, only quarantined with its reason and the start of its body."""
+
+    item_type = "page"
+
+    def to_row(self) -> dict[str, Any]:  # pragma: no cover - never landed
+        raise TypeError("a rejected page is quarantined, never landed")
+
+
+Item = PriceObservation | Store | RejectedPage
+
+
+@dataclass
+class ItemBatch:
+    """The items of one page, passed through the pipelines together (see ``pipelines._base``)."""
+
+    items: list[Any]
+    # Set on the last page of a store's listing: no more items of this store follow in the run.
+    closes_scope: str | None = None

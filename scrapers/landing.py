@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PRICE_OBSERVATIONS_FILE = "price_observations.jsonl"
+# Price observations are landed in PostgreSQL's COPY text format (tab-separated, \N for NULL):
+# the loader streams the file to COPY untouched, so loading costs what a plain COPY costs.
+PRICE_OBSERVATIONS_FILE = "price_observations.tsv"
 STORES_FILE = "stores.jsonl"
 REJECTED_ITEMS_FILE = "rejected_items.jsonl"
 CRAWL_STATS_FILE = "crawl_stats.json"
@@ -31,6 +33,68 @@ STORE_COLUMNS: tuple[str, ...] = (
 REJECTED_ITEM_COLUMNS: tuple[str, ...] = (
     "run_id", "retailer", "scrape_date", "reason", "source_url", "payload", "rejected_at",
 )  # fmt: skip
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_UNESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
+
+
+def _escape(text: str) -> str:
+    # str.translate is slow; most values need no escaping, and four substring tests are cheap.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def _copy_text(value: Any) -> str:
+    return _escape(str(value))
+
+
+# Formatting by exact type first (a dict lookup per value): this runs for every landed value.
+_COPY_FORMATS: dict[type, Any] = {
+    type(None): lambda value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    str: _escape,
+    int: str,
+    float: repr,
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,
+}
+
+
+def copy_text_value(value: Any) -> str:
+    """One value in COPY text format: NULL is \\N, booleans t/f, text escaped."""
+    formatter = _COPY_FORMATS.get(type(value))
+    if formatter is not None:
+        return formatter(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return _copy_text(value)  # Decimal and anything else: its text, escaped
+
+
+def copy_text_line(values: Any) -> str:
+    return "\t".join(map(copy_text_value, values)) + "\n"
+
+
+def read_copy_text(path: Path, columns: tuple[str, ...] = ()) -> list[dict[str, str | None]]:
+    """Rows of a COPY text file as dicts of text (None for NULL); for tests and inspection."""
+    import re
+
+    columns = columns or PRICE_OBSERVATION_COLUMNS
+    unescape = re.compile(r"\\[\\tnr]")
+    rows = []
+    with Path(path).open(encoding="utf-8") as lines:
+        for line in lines:
+            values = line.rstrip("\n").split("\t")
+            rows.append(
+                {
+                    name: None if raw == "\\N" else unescape.sub(lambda m: _COPY_UNESCAPES[m.group(0)], raw)
+                    for name, raw in zip(columns, values, strict=True)
+                }
+            )
+    return rows
+
 
 STATUS_SUCCEEDED = "succeeded"
 STATUS_FAILED = "failed"

@@ -18,8 +18,23 @@ DOWNLOAD_DELAY = 0.5  # the floor AutoThrottle never goes below
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
+MEMUSAGE_ENABLED = True  # peak memory lands in crawl_stats.json (memory_max_bytes)
 RETRY_ENABLED = True
-RETRY_TIMES = 2
+RETRY_TIMES = 3
+# 429/503 are retried by RetryAfterMiddleware (it waits what Retry-After says); 5xx and lost
+# connections by Scrapy's RetryMiddleware.
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+SMARTCART_RETRY_AFTER_MAX = 60.0
+SMARTCART_RETRY_AFTER_DEFAULT = 1.0
+DOWNLOADER_MIDDLEWARES = {"scrapers.middlewares.RetryAfterMiddleware": 560}
+
+# HTTP cache for replays (opt-in: `python -m scrapers.crawl --http-cache DIR`, or set these).
+# With it on, a re-run replays stored responses instead of hitting the site.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -35,6 +50,9 @@ ITEM_PIPELINES = {
     "scrapers.pipelines.quarantine.QuarantinePipeline": 800,
     "scrapers.pipelines.landing_writer.LandingWriterPipeline": 900,
 }
+
+# Spiders hand each page's items to the pipelines as one batch (see scrapers.pipelines._base).
+SMARTCART_ITEM_BATCHES = True
 
 # Set per crawl by scrapers.crawl: where the landing files go.
 SMARTCART_LANDING_DIR = None

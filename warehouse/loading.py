@@ -1,8 +1,10 @@
 """Bulk loader for crawl landings into ``smartcart_catalog.raw``.
 
 One (retailer, scrape_date) partition is replaced atomically: delete + COPY + run record happen in
-one transaction, so readers see the old partition or the new one, never half of either. Rows
-stream from the JSONL files through ``COPY ... FROM STDIN``, so memory stays flat.
+one transaction, so readers see the old partition or the new one, never half of either. Price
+observations are landed in COPY text format and streamed to ``COPY ... FROM STDIN`` in 1 MiB blocks
+without Python touching each row (the load costs what a plain COPY costs); membership of the
+partition is then checked with one count. Stores and rejects (small) stream from JSONL.
 
 No Scrapy import here: the landing contract lives in ``scrapers.landing``.
 """
@@ -91,6 +93,43 @@ def _copy_jsonl(
     return count
 
 
+_BLOCK = 1 << 20
+
+
+def _copy_text_file(
+    cursor: psycopg.Cursor, table: str, columns: Sequence[str], path: Path, landing: CrawlLanding
+) -> int:
+    """COPY a COPY-text landing file into ``raw.<table>`` as is; then check every row is this
+    landing's (retailer, scrape_date, run_id). Returns the row count."""
+    statement = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    if not path.exists():
+        return 0
+    try:
+        with cursor.copy(statement) as copy, path.open("rb") as source:
+            while block := source.read(_BLOCK):
+                copy.write(block)
+    except psycopg.errors.DataError as exc:
+        raise LandingMismatch(
+            f"{path} is not valid COPY text ({str(exc).splitlines()[0]}): files truncated? re-run the crawl"
+        ) from None
+    copied = cursor.rowcount
+    cursor.execute(
+        sql.SQL("select count(*) from {} where retailer = %s and scrape_date = %s and run_id = %s").format(
+            sql.Identifier("raw", table)
+        ),
+        (landing.retailer, landing.scrape_date, landing.run_id),
+    )
+    (in_partition,) = cursor.fetchone()
+    if in_partition != copied:
+        raise LandingMismatch(
+            f"{path} holds {copied - in_partition} of {copied} rows that do not belong to "
+            f"{landing.retailer}/{landing.scrape_date.isoformat()}/{landing.run_id}; re-run the crawl"
+        )
+    return copied
+
+
 def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadSummary:
     """Replace the landing's (retailer, scrape_date) partition in raw.* and record the run as succeeded.
 
@@ -119,7 +158,7 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 partition,
             )
         stores = _copy_jsonl(cursor, "stores", STORE_COLUMNS, landing.stores_path, landing)
-        rows = _copy_jsonl(
+        rows = _copy_text_file(
             cursor, "price_observations", PRICE_OBSERVATION_COLUMNS, landing.price_observations_path, landing
         )
         rejects = _copy_jsonl(
@@ -136,15 +175,21 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
             """
             insert into raw.scrape_runs (
                 run_id, source, retailer, scrape_date, started_at, finished_at, status,
-                pages, items, stores, rejects, errors, duration_seconds, message
-            ) values (%s, %s, %s, %s, %s, %s, 'succeeded', %s, %s, %s, %s, %s, %s, %s)
+                pages, items, stores, rejects, errors, duration_seconds, message,
+                pages_expected, requests, retries, rate_limited, pages_quarantined, response_bytes,
+                memory_max_bytes
+            ) values (%s, %s, %s, %s, %s, %s, 'succeeded', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id) do update set
                 source = excluded.source, retailer = excluded.retailer,
                 scrape_date = excluded.scrape_date, started_at = excluded.started_at,
                 finished_at = excluded.finished_at, status = excluded.status,
                 pages = excluded.pages, items = excluded.items, stores = excluded.stores,
                 rejects = excluded.rejects, errors = excluded.errors,
-                duration_seconds = excluded.duration_seconds, message = excluded.message
+                duration_seconds = excluded.duration_seconds, message = excluded.message,
+                pages_expected = excluded.pages_expected, requests = excluded.requests,
+                retries = excluded.retries, rate_limited = excluded.rate_limited,
+                pages_quarantined = excluded.pages_quarantined, response_bytes = excluded.response_bytes,
+                memory_max_bytes = excluded.memory_max_bytes
             """,
             (
                 landing.run_id,
@@ -160,6 +205,13 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 int(stats.get("errors", 0)),
                 stats.get("duration_seconds"),
                 stats.get("message"),
+                stats.get("pages_expected"),
+                stats.get("requests"),
+                stats.get("retries"),
+                stats.get("rate_limited"),
+                stats.get("pages_quarantined"),
+                stats.get("bytes"),
+                stats.get("memory_max_bytes"),
             ),
         )
     return LoadSummary(landing.retailer, landing.scrape_date, landing.run_id, rows, stores, rejects)

@@ -4,7 +4,14 @@ Everything is a pure function of ``(seed, index)`` for identity and ``(seed, dat
 for prices, computed lazily: a page of 100 products costs 100 small computations whatever the
 catalogue size, so 50,000 products x 20 stores needs no memory beyond one page. Renderers
 (``freshmart`` JSON API today; Next.js and sitemap/JSON-LD shops later) only format what this
-module returns, so the same catalogue can back several fictional retailers.
+module returns, so the same catalogue backs several fictional retailers (``RETAILERS``): each
+carries most of the products under its own ids, names and branches, with its own prices, while a
+product keeps the same GTIN-13 everywhere (or none). ``truth_records`` says which retailer product is
+which canonical product, so matching can be scored.
+
+Dates move the market: prices drift day to day, promotions come and go (some fake: a was-price
+above anything charged in the last 30 days), a share of products shrink their pack at the same
+price from a product-specific day on, and items go out of stock.
 
 Determinism: ``random.Random`` seeded with a ``str`` hashes it with SHA-512, which does not depend on
 ``PYTHONHASHSEED``; same inputs give the same values in every process.
@@ -14,7 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+import re
+import zlib
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 # (category path, product noun, adjectives, sizes, base price per size unit range, brands)
@@ -181,11 +190,12 @@ class Store:
     longitude: float
     region: str
     price_multiplier: float
+    retailer: str = "freshmart"
 
 
 @dataclass(frozen=True)
 class Product:
-    """Identity of a product: depends on (seed, index) only, stable across dates and stores."""
+    """Identity of a product: depends on (seed, index) only (its pack size also on the date)."""
 
     index: int
     stockcode: str
@@ -197,6 +207,10 @@ class Product:
     package_unit: str  # kg | l | each
     base_price: Decimal
     barcode: str | None
+    adjective: str = ""
+    noun: str = ""
+    true_gtin: str | None = None  # the product's real GTIN-13 (``barcode`` may carry a typo)
+    shrunk: bool = False  # the pack shrank at the same price (shrinkflation) by this date
 
 
 @dataclass(frozen=True)
@@ -208,6 +222,29 @@ class StorePrice:
     )  # None: the retailer's API returned no price (a record the scrapers must quarantine)
     was_price: Decimal | None
     in_stock: bool
+    promotion: str = "none"  # none | real | fake (was-price above the 30-day high)
+
+
+@dataclass(frozen=True)
+class RetailerProfile:
+    """How one fictional retailer differs: ids, names, branches, price level, range carried."""
+
+    name: str
+    display_name: str
+    path_prefix: str  # where the one demo market process serves it ("" = site root)
+    carries: float  # share of the catalogue it stocks
+    price_level: float
+    gtin_dropped: float  # extra share of products it lists without a barcode
+    missing_price_rate: float  # records served without a price (a real API quirk)
+
+
+RETAILERS: dict[str, RetailerProfile] = {
+    "freshmart": RetailerProfile("freshmart", "FreshMart", "", 1.0, 1.0, 0.0, 1 / 150),
+    "nextmart": RetailerProfile("nextmart", "NextMart", "/nextmart", 0.9, 0.97, 0.05, 0.0),
+    "cornershop": RetailerProfile("cornershop", "Corner Shop", "/cornershop", 0.85, 1.05, 0.05, 0.0),
+}
+
+SHRINK_EPOCH = dt.date(2026, 1, 1)  # shrink days fall within the year after this
 
 
 def gtin_check_digit(body: str) -> str:
@@ -220,8 +257,38 @@ def _money(value: float) -> Decimal:
     return Decimal(str(value)).quantize(_CENTS, rounding=ROUND_HALF_UP)
 
 
+_MULTI = re.compile(r"^(\d+) x (\d+)(g|mL)$")
+_MEASURE = re.compile(r"^(\d+(?:\.\d+)?)(kg|g|L|mL)$")
+_PACK = re.compile(r"^(\d+) pack$")
+
+
+def shrink_size(text: str, quantity: float) -> tuple[str, float] | None:
+    """The same pack about 10% smaller, as shrinkflation does it ("500g" -> "450g"); None if loose."""
+    if match := _MULTI.match(text):
+        count, inner, unit = int(match.group(1)), int(match.group(2)), match.group(3)
+        smaller = max(5, round(inner * 0.9 / 5) * 5)
+        return f"{count} x {smaller}{unit}", quantity * smaller / inner
+    if match := _MEASURE.match(text):
+        value, unit = float(match.group(1)), match.group(2)
+        base = value * 1000 if unit in ("kg", "L") else value
+        smaller = max(5, round(base * 0.9 / 5) * 5)
+        return f"{smaller}{'g' if unit in ('kg', 'g') else 'mL'}", smaller / 1000
+    if match := _PACK.match(text):
+        count = int(match.group(1))
+        return f"{count - max(1, count // 6)} pack", float(count - max(1, count // 6))
+    if text == "dozen":
+        return "10 pack", 10.0
+    return None
+
+
+def _fast_random(key: str) -> random.Random:
+    # Seeding with an int is ~5x cheaper than with a str (which hashes with SHA-512) and, like it,
+    # independent of PYTHONHASHSEED: crc32 of the key picks the stream.
+    return random.Random(zlib.crc32(key.encode()) * 7919 + len(key))
+
+
 class Catalogue:
-    """A deterministic, lazily generated supermarket catalogue."""
+    """A deterministic, lazily generated supermarket catalogue shared by every demo retailer."""
 
     def __init__(self, seed: int = 42, products: int = 200, stores: int = 3, date: dt.date | None = None):
         if products < 1 or stores < 1:
@@ -230,35 +297,54 @@ class Catalogue:
         self.product_count = products
         self.store_count = stores
         self.date = date or dt.date.today()
-        self._stores = [self._make_store(i) for i in range(stores)]  # small: at most a few hundred
-        self._stores_by_id = {s.store_id: s for s in self._stores}
+        self._retailer_stores = {r: [self._make_store(i, r) for i in range(stores)] for r in RETAILERS}
+        self._stores_by_id = {
+            r: {s.store_id: s for s in stores_} for r, stores_ in self._retailer_stores.items()
+        }
+        self._carried: dict[str, list[int]] = {}
+        # Products are rendered once per branch: cache them (per date, as pack sizes can shrink).
+        self._product_cache: dict[tuple[int, dt.date], Product] = {}
+
+    def product(self, index: int, date: dt.date | None = None) -> Product:
+        key = (index, date or self.date)
+        product = self._product_cache.get(key)
+        if product is None:
+            if len(self._product_cache) >= 200_000:
+                self._product_cache.clear()
+            product = self._product_cache[key] = self._make_product(index, key[1])
+        return product
 
     # stores -----------------------------------------------------------------
-    def stores(self) -> list[Store]:
-        return list(self._stores)
+    def stores(self, retailer: str = "freshmart") -> list[Store]:
+        return list(self._retailer_stores[retailer])
 
-    def store(self, store_id: str) -> Store | None:
-        return self._stores_by_id.get(store_id)
+    def store(self, store_id: str, retailer: str = "freshmart") -> Store | None:
+        return self._stores_by_id[retailer].get(store_id)
 
-    def _make_store(self, i: int) -> Store:
-        rng = random.Random(f"store:{self.seed}:{i}")
-        suburb, state, postcode = _SUBURBS[i % len(_SUBURBS)]
+    def _make_store(self, i: int, retailer: str = "freshmart") -> Store:
+        profile = RETAILERS[retailer]
+        salt = "" if retailer == "freshmart" else f"{retailer}:"
+        rng = random.Random(f"store:{salt}{self.seed}:{i}")
+        offset = list(RETAILERS).index(retailer) * 5  # each chain opens in other suburbs first
+        suburb, state, postcode = _SUBURBS[(i + offset) % len(_SUBURBS)]
         if i >= len(_SUBURBS):
             suburb = f"{suburb} {i // len(_SUBURBS) + 1}"
         lat0, lon0 = _STATE_CENTRES[state]
+        store_id = {"freshmart": str(1001 + i), "nextmart": f"NM{101 + i}"}.get(retailer, f"cs-{i + 1:03d}")
         return Store(
-            store_id=str(1001 + i),
-            name=f"FreshMart {suburb}",
+            store_id=store_id,
+            name=f"{profile.display_name} {suburb}",
             address=f"{rng.randint(1, 400)} {rng.choice(_STREETS)}, {suburb} {state}",
             postcode=postcode,
             latitude=round(lat0 + rng.uniform(-0.25, 0.25), 6),
             longitude=round(lon0 + rng.uniform(-0.25, 0.25), 6),
             region=state,
             price_multiplier=round(rng.uniform(0.94, 1.08), 4),
+            retailer=retailer,
         )
 
     # products ---------------------------------------------------------------
-    def product(self, index: int) -> Product:
+    def _make_product(self, index: int, date: dt.date) -> Product:
         if not 0 <= index < self.product_count:
             raise IndexError(index)
         rng = random.Random(f"product:{self.seed}:{index}")
@@ -269,14 +355,25 @@ class Catalogue:
         per_unit = rng.uniform(low, high)
         base_price = _money(max(0.5, per_unit * quantity))
         roll = rng.random()
+        true_gtin = None
         if roll < 0.08:
             barcode = None  # loose produce and in-store bakery lines carry no barcode
         else:
             body = "93" + f"{rng.randrange(10**10):010d}"
             check = gtin_check_digit(body)
+            true_gtin = body + check
             if roll < 0.10:  # a few source records carry a wrong check digit
                 check = str((int(check) + 1) % 10)
             barcode = body + check
+        # Shrinkflation: ~6% of packs shrink from a product-specific day on, at the same price.
+        shrink = random.Random(f"shrink:{self.seed}:{index}")
+        shrunk = False
+        if shrink.random() < 0.06:
+            shrink_day = SHRINK_EPOCH + dt.timedelta(days=shrink.randrange(365))
+            smaller = shrink_size(size_text, quantity)
+            if smaller is not None and date >= shrink_day:
+                size_text, quantity = smaller
+                shrunk = True
         return Product(
             index=index,
             stockcode=str(100000 + index * 7 + self.seed % 7),
@@ -288,20 +385,100 @@ class Catalogue:
             package_unit=unit,
             base_price=base_price,
             barcode=barcode,
+            adjective=adjective,
+            noun=noun,
+            true_gtin=true_gtin,
+            shrunk=shrunk,
         )
 
-    def products(self, start: int, stop: int) -> list[Product]:
-        return [self.product(i) for i in range(max(0, start), min(stop, self.product_count))]
+    def products(self, start: int, stop: int, date: dt.date | None = None) -> list[Product]:
+        return [self.product(i, date) for i in range(max(0, start), min(stop, self.product_count))]
 
-    def price(self, store: Store, product: Product) -> StorePrice:
-        rng = random.Random(f"price:{self.seed}:{self.date.isoformat()}:{store.store_id}:{product.index}")
-        regular = _money(float(product.base_price) * store.price_multiplier * rng.uniform(0.97, 1.03))
+    # retailers --------------------------------------------------------------
+    def carried(self, retailer: str) -> list[int]:
+        """Indices of the products ``retailer`` stocks, in its listing order (computed once)."""
+        if retailer not in self._carried:
+            share = RETAILERS[retailer].carries
+            self._carried[retailer] = [
+                i
+                for i in range(self.product_count)
+                if share >= 1 or _fast_random(f"carry:{self.seed}:{retailer}:{i}").random() < share
+            ]
+        return self._carried[retailer]
+
+    def retailer_product_id(self, retailer: str, product: Product) -> str:
+        if retailer == "freshmart":
+            return product.stockcode
+        if retailer == "nextmart":
+            return f"nm-{zlib.crc32(f'{self.seed}:{product.index}'.encode()):08x}{product.index % 97:02d}"
+        return f"CS{product.index * 13 + 5:07d}"
+
+    def retailer_gtin(self, retailer: str, product: Product) -> str | None:
+        """The barcode the retailer publishes: the real GTIN-13, or none for a share of lines."""
+        if retailer == "freshmart":
+            return product.barcode
+        if product.true_gtin is None:
+            return None
+        if (
+            _fast_random(f"nogtin:{self.seed}:{retailer}:{product.index}").random()
+            < RETAILERS[retailer].gtin_dropped
+        ):
+            return None
+        return product.true_gtin
+
+    def price(self, store: Store, product: Product, date: dt.date | None = None) -> StorePrice:
+        date = date or self.date
+        retailer = store.retailer
+        profile = RETAILERS[retailer]
+        rng = _fast_random(
+            f"price:{retailer}:{self.seed}:{date.isoformat()}:{store.store_id}:{product.index}"
+        )
+        level = store.price_multiplier * profile.price_level
+        regular = _money(float(product.base_price) * level * rng.uniform(0.97, 1.03))
         in_stock = rng.random() >= 0.03
-        # About 1 in 150 records comes back without a price, as real catalogue APIs sometimes do.
-        if rng.random() < 1 / 150:
+        # A few records come back without a price, as real catalogue APIs sometimes do.
+        if rng.random() < profile.missing_price_rate:
             return StorePrice(price=None, was_price=None, in_stock=in_stock)
-        if rng.random() < 0.12:
+        roll = rng.random()
+        if roll < 0.12:
             discount = rng.choice([0.1, 0.2, 0.25, 0.3, 0.5])
             price = _money(float(regular) * (1 - discount))
-            return StorePrice(price=price, was_price=regular, in_stock=in_stock)
+            return StorePrice(price=price, was_price=regular, in_stock=in_stock, promotion="real")
+        if roll < 0.14:
+            # A fake promotion: "was" far above any regular price of the last 30 days (they vary
+            # by at most +-3% a day around a fixed level), "now" the regular price.
+            was = _money(float(product.base_price) * level * 1.03 * 1.25)
+            return StorePrice(price=regular, was_price=was, in_stock=in_stock, promotion="fake")
         return StorePrice(price=regular, was_price=None, in_stock=in_stock)
+
+
+def canonical_product_id(index: int) -> str:
+    return f"P{index:06d}"
+
+
+def truth_records(catalogue: Catalogue, retailer: str | None = None) -> list[dict]:
+    """Ground truth for matching: every retailer product and the canonical product it is."""
+    rows = []
+    for name in [retailer] if retailer else list(RETAILERS):
+        if name not in RETAILERS:
+            raise KeyError(name)
+        for index in catalogue.carried(name):
+            product = catalogue.product(index)
+            rows.append(
+                {
+                    "retailer": name,
+                    "retailer_product_id": catalogue.retailer_product_id(name, product),
+                    "canonical_product_id": canonical_product_id(index),
+                    "gtin": product.true_gtin,
+                    "gtin_published": catalogue.retailer_gtin(name, product) is not None,
+                    "brand": product.brand,
+                    "package_size_text": product.package_size_text,
+                }
+            )
+    return rows
+
+
+__all__ = [
+    "RETAILERS", "Catalogue", "Product", "RetailerProfile", "Store", "StorePrice",
+    "canonical_product_id", "gtin_check_digit", "replace", "shrink_size", "truth_records",
+]  # fmt: skip

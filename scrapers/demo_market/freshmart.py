@@ -5,6 +5,7 @@ Only formatting lives here; what is sold where, and at what price, comes from ``
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -37,10 +38,13 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+_CUP_LABELS = {"kg": "1KG", "l": "1L", "each": "1EA"}
+
+
 def _cup_string(price: Decimal, product: Product) -> str:
-    per_unit = price / Decimal(str(product.package_quantity))
-    label = {"kg": "1KG", "l": "1L", "each": "1EA"}[product.package_unit]
-    return f"${per_unit:.2f} / {label}"
+    # float is exact enough for a 2-decimal display string, and much cheaper than Decimal division
+    per_unit = float(price) / product.package_quantity
+    return f"${per_unit:.2f} / {_CUP_LABELS[product.package_unit]}"
 
 
 def render_stores(catalogue: Catalogue) -> bytes:
@@ -62,8 +66,10 @@ def render_stores(catalogue: Catalogue) -> bytes:
     )
 
 
-def _product_record(catalogue: Catalogue, store: Store, product: Product) -> dict:
-    store_price = catalogue.price(store, product)
+def _product_record(
+    catalogue: Catalogue, store: Store, product: Product, date: dt.date | None = None
+) -> dict:
+    store_price = catalogue.price(store, product, date)
     return {
         "stockcode": product.stockcode,
         "name": product.name,
@@ -89,8 +95,16 @@ def _positive_int(params: dict[str, list[str]], name: str, default: int) -> int:
     return value
 
 
-def render_products(catalogue: Catalogue, params: dict[str, list[str]]) -> bytes:
-    """One page of the store's catalogue: ``?store=<branchId>&page=N&pageSize=M`` (page is 1-based)."""
+def render_products(
+    catalogue: Catalogue,
+    params: dict[str, list[str]],
+    date: dt.date | None = None,
+    max_page_size: int | None = None,
+) -> bytes:
+    """One page of the store's catalogue: ``?store=<branchId>&page=N&pageSize=M`` (page is 1-based).
+
+    ``max_page_size`` lifts the site's cap, as the bulk/partner feeds of large chains do.
+    """
     store_id = params.get("store", [None])[0]
     if not store_id:
         raise BadRequest("store is required")
@@ -98,7 +112,7 @@ def render_products(catalogue: Catalogue, params: dict[str, list[str]]) -> bytes
     if store is None:
         raise NotFound(f"unknown store {store_id!r}")
     page = _positive_int(params, "page", 1)
-    page_size = min(_positive_int(params, "pageSize", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+    page_size = min(_positive_int(params, "pageSize", DEFAULT_PAGE_SIZE), max_page_size or MAX_PAGE_SIZE)
     total = catalogue.product_count
     total_pages = (total + page_size - 1) // page_size
     start = (page - 1) * page_size
@@ -109,7 +123,8 @@ def render_products(catalogue: Catalogue, params: dict[str, list[str]]) -> bytes
             "totalPages": total_pages,
             "totalResults": total,
             "products": [
-                _product_record(catalogue, store, p) for p in catalogue.products(start, start + page_size)
+                _product_record(catalogue, store, p, date)
+                for p in catalogue.products(start, start + page_size, date)
             ],
         }
     )

@@ -7,6 +7,7 @@ then falls back to name/brand/size downstream).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -22,6 +23,17 @@ def gtin_check_digit_ok(digits: str) -> bool:
 
 
 def normalise_gtin(value: Any) -> str | None:
+    if isinstance(value, str):
+        return _normalise_gtin_text(value)
+    return _normalise_gtin(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalise_gtin_text(value: str) -> str | None:
+    return _normalise_gtin(value)
+
+
+def _normalise_gtin(value: Any) -> str | None:
     """GTIN-8/12/13/14 with a valid check digit -> 13 digits (zero padded); anything else -> None.
 
     A GTIN-14 whose packaging indicator is not 0 names a case, not a consumer unit: None.
@@ -43,7 +55,7 @@ class GtinPipeline(StatsMixin):
         pipeline.stats = crawler.stats
         return pipeline
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if not isinstance(item, PriceObservation) or item.reject_reason:
             return item
         if item.gtin is None or (isinstance(item.gtin, str) and not item.gtin.strip()):

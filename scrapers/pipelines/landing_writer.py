@@ -1,4 +1,5 @@
-"""LandingWriterPipeline: clean items streamed to ``price_observations.jsonl`` and ``stores.jsonl``.
+"""LandingWriterPipeline: clean items streamed to ``price_observations.tsv`` (COPY text format)
+and ``stores.jsonl``.
 
 The last pipeline. Spiders never write to the database: ``warehouse.loading`` COPYs these files.
 """
@@ -9,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.items import PriceObservation, Store
-from scrapers.landing import PRICE_OBSERVATIONS_FILE, STORES_FILE
-from scrapers.pipelines._base import JsonLinesWriter, StatsMixin, landing_dir_from_settings
+from scrapers.landing import PRICE_OBSERVATION_COLUMNS, PRICE_OBSERVATIONS_FILE, STORES_FILE, copy_text_line
+from scrapers.pipelines._base import CopyTextWriter, JsonLinesWriter, StatsMixin, landing_dir_from_settings
 
 
 class LandingWriterPipeline(StatsMixin):
     def __init__(self, landing_dir: Path):
         self.landing_dir = Path(landing_dir)
-        self._prices: JsonLinesWriter | None = None
+        self._prices: CopyTextWriter | None = None
         self._stores: JsonLinesWriter | None = None
 
     @classmethod
@@ -26,7 +27,7 @@ class LandingWriterPipeline(StatsMixin):
         return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
-        self._prices = JsonLinesWriter(self.landing_dir / PRICE_OBSERVATIONS_FILE)
+        self._prices = CopyTextWriter(self.landing_dir / PRICE_OBSERVATIONS_FILE)
         self._stores = JsonLinesWriter(self.landing_dir / STORES_FILE)
 
     def close_spider(self, spider: Any = None) -> None:
@@ -34,13 +35,13 @@ class LandingWriterPipeline(StatsMixin):
             if writer is not None:
                 writer.close()
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if self._prices is None or self._stores is None:
             raise RuntimeError("LandingWriterPipeline used before open_spider()")
         if item.reject_reason:  # QuarantinePipeline must run first; never land an invalid row
             raise RuntimeError(f"invalid item reached the landing writer: {item.reject_reason}")
         if isinstance(item, PriceObservation):
-            self._prices.write(item.to_row())
+            self._prices.write_line(copy_text_line([getattr(item, c) for c in PRICE_OBSERVATION_COLUMNS]))
             self.inc("price_observations")
         elif isinstance(item, Store):
             self._stores.write(item.to_row())

@@ -7,6 +7,7 @@ leaves quantity, unit and unit price empty: the observation itself is still vali
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -45,6 +46,7 @@ def _decimal(text: str) -> Decimal:
     return Decimal(text.replace(",", "."))
 
 
+@functools.lru_cache(maxsize=4096)  # sizes repeat across products and branches
 def parse_pack_size(text: str | None) -> tuple[Decimal, str] | None:
     """Return (quantity, unit in kg | l | each), or None when the text gives no size."""
     if not text:
@@ -79,7 +81,7 @@ class PackSizePipeline(StatsMixin):
         pipeline.stats = crawler.stats
         return pipeline
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if not isinstance(item, PriceObservation) or item.reject_reason:
             return item
         parsed = parse_pack_size(item.package_size_text)

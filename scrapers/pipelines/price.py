@@ -56,7 +56,7 @@ class PricePipeline(StatsMixin):
         pipeline.stats = crawler.stats
         return pipeline
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if not isinstance(item, PriceObservation) or item.reject_reason:
             return item
         try:

@@ -34,7 +34,7 @@ class QuarantinePipeline(StatsMixin):
         if self._writer is not None:
             self._writer.close()
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if not item.reject_reason:
             return item
         if self._writer is None:

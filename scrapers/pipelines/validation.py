@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapers.items import PriceObservation, Store
+from scrapers.items import PriceObservation, RejectedPage, Store
 from scrapers.pipelines._base import StatsMixin
 
 _PROVENANCE = ("retailer", "scrape_date", "fetched_at", "source", "run_id")
@@ -48,11 +48,13 @@ class ValidationPipeline(StatsMixin):
         pipeline.stats = crawler.stats
         return pipeline
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def process_one(self, item: Any) -> Any:
         if isinstance(item, PriceObservation):
             self._validate_price_observation(item)
         elif isinstance(item, Store):
             self._validate_store(item)
+        elif isinstance(item, RejectedPage):
+            return item  # already rejected by the spider: quarantine takes it
         else:
             raise TypeError(f"unexpected item type {type(item).__name__}: spiders yield scrapers.items only")
         if item.reject_reason:

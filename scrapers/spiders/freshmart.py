@@ -34,5 +34,6 @@ class FreshmartSpider(PagedJsonApiSpider):
     politeness = {
         "DOWNLOAD_DELAY": 0.0,
         "AUTOTHROTTLE_START_DELAY": 0.05,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 4.0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
     }

@@ -23,7 +23,27 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
-CATALOG_MARTS = ("dim_store", "dim_product", "fct_prices_daily")
+CATALOG_MARTS = {
+    "dim_store": "store_key",
+    "dim_product": "product_key",
+    "dim_retailer_product": "retailer_product_key",
+    "dim_category": "category_key",
+    "fct_prices_daily": "price_id",
+    "fct_price_changes": "price_change_id",
+    "fct_availability": "availability_event_id",
+    "fct_promotions": "promotion_id",
+    "fct_store_coverage": "store_coverage_id",
+    "fct_price_observations": "observation_id",
+    "mart_basket_index": "basket_index_id",
+}
+INCREMENTAL_FACTS = (
+    "fct_prices_daily",
+    "fct_price_changes",
+    "fct_availability",
+    "fct_promotions",
+    "fct_store_coverage",
+    "fct_price_observations",
+)
 RAW_TABLES = ("price_observations", "stores", "scrape_runs", "rejected_items")
 CONNECTION_SETTINGS = ("HOST", "PORT", "USER", "PASSWORD", "DBNAME")
 TARGETS = ("catalog", "behavior")
@@ -78,10 +98,11 @@ def _model(manifest: dict[str, Any], name: str) -> dict[str, Any]:
     return manifest["nodes"][f"model.smartcart.{name}"]
 
 
-@pytest.mark.parametrize("name", CATALOG_MARTS)
+@pytest.mark.parametrize("name", sorted(CATALOG_MARTS))
 def test_catalog_marts_are_contracted_tables_in_catalog_schema(manifest: dict[str, Any], name: str) -> None:
     model = _model(manifest, name)
-    assert model["config"]["materialized"] == "table"
+    expected = "incremental" if name in INCREMENTAL_FACTS else "table"
+    assert model["config"]["materialized"] == expected
     # generate_schema_name override: `+schema: catalog` means exactly `catalog`.
     assert model["schema"] == "catalog"
     assert "catalog" in model["tags"]
@@ -93,10 +114,7 @@ def test_catalog_marts_are_contracted_tables_in_catalog_schema(manifest: dict[st
         assert column["description"].strip(), f"{name}.{column_name} has no description"
 
 
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [("dim_store", "store_key"), ("dim_product", "product_key"), ("fct_prices_daily", "price_id")],
-)
+@pytest.mark.parametrize(("name", "key"), sorted(CATALOG_MARTS.items()))
 def test_every_mart_key_is_unique_and_not_null(manifest: dict[str, Any], name: str, key: str) -> None:
     tests = {
         node["test_metadata"]["name"]
@@ -121,13 +139,53 @@ def test_fact_has_relationships_to_both_dimensions(manifest: dict[str, Any]) -> 
     assert {"model.smartcart.dim_store", "model.smartcart.dim_product"} <= targets
 
 
+@pytest.mark.parametrize("name", INCREMENTAL_FACTS)
+def test_facts_are_incremental_over_the_day_window(manifest: dict[str, Any], name: str) -> None:
+    model = _model(manifest, name)
+    assert model["config"]["incremental_strategy"] == "delete+insert"
+    # The delete is bounded by the window (vars min_date/max_date), not the whole history.
+    [predicate] = model["config"]["incremental_predicates"]
+    assert "between cast('1900-01-01' as date) and cast('9999-12-31' as date)" in predicate
+    assert 'var("min_date"' in model["raw_code"] or "in_day_window" in model["raw_code"]
+
+
+def test_every_catalog_model_and_column_is_documented(manifest: dict[str, Any]) -> None:
+    catalog_models = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed") and "catalog" in n["tags"]
+    ]
+    assert len(catalog_models) >= 20
+    for node in catalog_models:
+        assert node["description"].strip(), f"{node['name']} has no description"
+        assert node["columns"], f"{node['name']} documents no columns"
+        for column_name, column in node["columns"].items():
+            assert column["description"].strip(), f"{node['name']}.{column_name} has no description"
+
+
+def test_match_method_accepted_values(manifest: dict[str, Any]) -> None:
+    [values] = [
+        node["test_metadata"]["kwargs"]["values"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "accepted_values"
+        and node.get("attached_node") == "model.smartcart.dim_retailer_product"
+        and node.get("column_name") == "match_method"
+    ]
+    assert sorted(values) == ["gtin", "name_size", "retailer_key_history"]
+
+
 def test_staging_models_are_views_in_staging_schema(manifest: dict[str, Any]) -> None:
     staging = [
         n
         for n in manifest["nodes"].values()
         if n["resource_type"] == "model" and n["name"].startswith("stg_")
     ]
-    assert {n["name"] for n in staging} >= {"stg_scraped__price_observations", "stg_scraped__stores"}
+    assert {n["name"] for n in staging} >= {
+        "stg_scraped__price_observations",
+        "stg_scraped__stores",
+        "stg_crowd__price_reports",
+    }
     for node in staging:
         assert node["config"]["materialized"] == "view"
         assert node["schema"] == "staging"
@@ -153,13 +211,17 @@ def test_landing_sources_have_freshness(manifest: dict[str, Any]) -> None:
         assert source["freshness"]["error_after"] == {"count": 7, "period": "day"}
 
 
-def test_fact_has_unit_tests_for_promotion_and_run_filter(manifest: dict[str, Any]) -> None:
-    names = {
-        unit_test["name"]
-        for unit_test in manifest["unit_tests"].values()
-        if unit_test["model"] == "fct_prices_daily"
-    }
-    assert {"test_fct_prices_daily_is_promotion", "test_fct_prices_daily_only_succeeded_runs"} <= names
+def test_unit_tests_cover_matching_unit_prices_and_flags(manifest: dict[str, Any]) -> None:
+    names = {(unit_test["model"], unit_test["name"]) for unit_test in manifest["unit_tests"].values()}
+    assert {
+        ("int_retailer_products_matched", "test_int_retailer_products_matched_rules"),
+        ("int_price_observations_keyed", "test_int_price_observations_keyed_unit_prices"),
+        ("fct_prices_daily", "test_fct_prices_daily_is_promotion"),
+        ("fct_prices_daily", "test_fct_prices_daily_price_outlier_flag"),
+        ("fct_promotions", "test_fct_promotions_omnibus_reference"),
+        ("fct_price_changes", "test_fct_price_changes_shrinkflation_and_outlier_jump"),
+        ("fct_price_observations", "test_fct_price_observations_trust_score"),
+    } <= names
 
 
 def test_profiles_take_every_connection_setting_from_env_without_defaults() -> None:

@@ -46,3 +46,146 @@ def make_groceries(**overrides) -> SplitProblem:
 def groceries():
     """Factory for the hand-checked three-store list (see ``make_groceries``)."""
     return make_groceries
+
+
+# --- a small catalog mart for the basket front door, HTTP and Dagster tests ----------------------
+# Tables catalog.dim_store / dim_product / fct_prices_daily with only the columns the optimizer
+# reads, created as smartcart_transform (the role dbt builds them with). Marts a dbt test built
+# earlier in the session are renamed aside for the module and renamed back afterwards, so these
+# tests neither see nor disturb them.
+MINI_DATE = "2026-03-02"
+MINI_STORES = [
+    # store_key, retailer, store_id, store_name, postcode, lat, lon, region
+    ("opt-s1", "optimart", "1", "Optimart Central", "3000", -37.8136, 144.9631, "VIC"),
+    ("opt-s2", "thriftco", "2", "Thriftco Carlton", "3053", -37.8000, 144.9670, "VIC"),
+    ("opt-s3", "thriftco", "3", "Thriftco Geelong", "3220", -38.1499, 144.3617, "VIC"),
+    ("opt-s4", "optimart", "4", "Optimart Sydney", "2000", -33.8688, 151.2093, "NSW"),
+]
+MINI_PRODUCTS = {
+    "opt-milk": "Full Cream Milk 2 l",
+    "opt-oat": "Oat Milk Barista 1 l",
+    "opt-cheddar": "Tasty Cheddar Cheese 500 g",
+    "opt-eggs": "Free Range Eggs 12 pack",
+    "opt-bread": "Wholemeal Bread 700 g",
+    "opt-banana": "Bananas 1 kg",
+}
+# (store, product, price) on MINI_DATE; opt-s3 sells no eggs, opt-s2 no cheddar.
+MINI_PRICES = [
+    ("opt-s1", "opt-milk", 3.10), ("opt-s1", "opt-oat", 2.90), ("opt-s1", "opt-cheddar", 6.50),
+    ("opt-s1", "opt-eggs", 6.20), ("opt-s1", "opt-bread", 4.00), ("opt-s1", "opt-banana", 3.50),
+    ("opt-s2", "opt-milk", 2.60), ("opt-s2", "opt-oat", 3.40), ("opt-s2", "opt-eggs", 5.10),
+    ("opt-s2", "opt-bread", 4.60), ("opt-s2", "opt-banana", 2.90),
+    ("opt-s3", "opt-milk", 2.20), ("opt-s3", "opt-cheddar", 5.00), ("opt-s3", "opt-bread", 3.10),
+    ("opt-s3", "opt-banana", 2.50),
+    ("opt-s4", "opt-milk", 3.00), ("opt-s4", "opt-cheddar", 6.00), ("opt-s4", "opt-eggs", 6.00),
+    ("opt-s4", "opt-bread", 3.80), ("opt-s4", "opt-banana", 3.20), ("opt-s4", "opt-oat", 3.00),
+]  # fmt: skip
+
+_MART_DDL = {
+    "dim_store": """create table catalog.dim_store (store_key text, retailer text, store_id text,
+        store_name text, address text, postcode text, latitude double precision,
+        longitude double precision, region text, first_seen_date date, last_seen_date date)""",
+    "dim_product": """create table catalog.dim_product (product_key text, product_name text, brand text,
+        category_path text, gtin text, package_size_text text, package_quantity numeric(14, 4),
+        package_unit text, first_seen_date date, last_seen_date date)""",
+    "fct_prices_daily": """create table catalog.fct_prices_daily (price_id text, price_date date,
+        store_key text, product_key text, retailer text, price numeric(12, 2), was_price numeric(12, 2),
+        is_promotion boolean, currency text, unit_price numeric(14, 4), package_unit text,
+        in_stock boolean, source text, run_id text, fetched_at timestamptz)""",
+}
+
+
+_SEED_DDL = """create table staging.standard_basket (basket_line text, category_path text, quantity numeric,
+    package_unit text)"""
+MINI_SEED = [("milk", "Dairy > Milk", 4, "l"), ("cheese", "Dairy > Cheese", 0.5, "kg")]
+# product -> (category_path, package_unit, package_quantity)
+MINI_PACKAGES = {
+    "opt-milk": ("Dairy > Milk", "l", 2),
+    "opt-oat": ("Dairy > Milk", "l", 1),
+    "opt-cheddar": ("Dairy > Cheese", "kg", 0.5),
+}
+_TABLES = [*(f"catalog.{t}" for t in _MART_DDL), "staging.standard_basket"]
+
+
+class MiniCatalog:
+    def __init__(self, settings):
+        self.settings = settings
+        self.created: list[str] = []  # tables renamed aside
+
+    def connect(self):
+        import psycopg
+
+        return psycopg.connect(self.settings.database_url("catalog", "smartcart_transform"), autocommit=True)
+
+    def add_price(self, store_key: str, product_key: str, price: float, day: str = MINI_DATE, in_stock=True):
+        retailer = next(s[1] for s in MINI_STORES if s[0] == store_key)
+        with self.connect() as conn:
+            conn.execute(
+                "insert into catalog.fct_prices_daily (price_id, price_date, store_key, product_key, retailer,"
+                " price, is_promotion, currency, in_stock, source, run_id, fetched_at)"
+                " values (%s, %s, %s, %s, %s, %s, false, 'AUD', %s, 'test', 'opt-run', now())",
+                (
+                    f"opt-{day}-{store_key}-{product_key}",
+                    day,
+                    store_key,
+                    product_key,
+                    retailer,
+                    price,
+                    in_stock,
+                ),
+            )
+
+    def setup(self) -> None:
+        with self.connect() as conn:
+            for table in _TABLES:
+                conn.execute(f"drop table if exists {table}_optimizer_aside")
+                if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None:
+                    conn.execute(f"alter table {table} rename to {table.split('.')[1]}_optimizer_aside")
+                    self.created.append(table)
+            for ddl in [*_MART_DDL.values(), _SEED_DDL]:
+                conn.execute(ddl)
+            with conn.cursor() as cur:
+                cur.executemany("insert into staging.standard_basket values (%s, %s, %s, %s)", MINI_SEED)
+                cur.executemany(
+                    "insert into catalog.dim_store (store_key, retailer, store_id, store_name, address, postcode,"
+                    " latitude, longitude, region, first_seen_date, last_seen_date)"
+                    " values (%s, %s, %s, %s, 'somewhere', %s, %s, %s, %s, %s, %s)",
+                    [(*row, MINI_DATE, MINI_DATE) for row in MINI_STORES],
+                )
+                cur.executemany(
+                    "insert into catalog.dim_product (product_key, product_name, brand, category_path,"
+                    " package_unit, package_quantity, first_seen_date, last_seen_date)"
+                    " values (%s, %s, 'Opti', %s, %s, %s, %s, %s)",
+                    [
+                        (key, name, *MINI_PACKAGES.get(key, (None, None, None)), MINI_DATE, MINI_DATE)
+                        for key, name in MINI_PRODUCTS.items()
+                    ],
+                )
+        for store, product, price in MINI_PRICES:
+            self.add_price(store, product, price)
+        # An older, cheaper day at opt-s1 that must be ignored (not the store's latest date).
+        self.add_price("opt-s1", "opt-cheddar", 0.10, day="2026-03-01")
+
+    def teardown(self) -> None:
+        import psycopg
+
+        with self.connect() as conn:
+            for table in _TABLES:
+                conn.execute(f"drop table if exists {table}")
+                if table in self.created:  # put the session's own table back
+                    conn.execute(f"alter table {table}_optimizer_aside rename to {table.split('.')[1]}")
+        with psycopg.connect(self.settings.database_url("catalog"), autocommit=True) as conn:
+            conn.execute(
+                "truncate serving.optimizer_cache, serving.product_search, serving.product_search_state"
+            )
+            conn.execute("delete from serving.basket_splits where basket_kind is not null")
+
+
+@pytest.fixture(scope="module")
+def mini_catalog(warehouse_settings):
+    catalog = MiniCatalog(warehouse_settings)
+    catalog.setup()
+    try:
+        yield catalog
+    finally:
+        catalog.teardown()

@@ -12,7 +12,7 @@ import pytest
 
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.demo_market import launch
-from scrapers.landing import CrawlLanding
+from scrapers.landing import CrawlLanding, read_copy_text
 
 pytestmark = pytest.mark.integration
 SCRAPE_DATE = dt.date(2026, 11, 22)
@@ -28,7 +28,7 @@ def test_crawl_lands_every_product_in_every_store(tmp_path):
             "freshmart", market.base_url, SCRAPE_DATE, "it-run-1", tmp_path / "landing"
         )
 
-    prices = read_jsonl(landing.price_observations_path)
+    prices = read_copy_text(landing.price_observations_path)
     stores = read_jsonl(landing.stores_path)
     rejects = read_jsonl(landing.rejected_items_path)
     assert landing.succeeded and landing.stats["errors"] == 0
@@ -77,4 +77,27 @@ def test_cli_rejects_an_unknown_retailer(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert completed.returncode == 2
-    assert "unknown retailer 'nosuchshop'; known retailers: freshmart" in completed.stderr
+    assert (
+        "unknown retailer 'nosuchshop'; known retailers: cornershop, freshmart, nextmart" in completed.stderr
+    )
+
+
+def test_http_cache_replays_a_crawl_without_the_site(tmp_path):
+    cache = tmp_path / "cache"
+    with launch(seed=42, products=60, stores=2, date=SCRAPE_DATE) as market:
+        base_url = market.base_url
+        first = run_crawl_subprocess(
+            "nextmart", f"{base_url}/nextmart", SCRAPE_DATE, "cache-1", tmp_path / "a", http_cache_dir=cache
+        )
+    # the market is gone: the replay comes from the cache alone
+    replay = run_crawl_subprocess(
+        "nextmart", f"{base_url}/nextmart", SCRAPE_DATE, "cache-2", tmp_path / "b", http_cache_dir=cache
+    )
+    assert replay.succeeded and replay.stats["items"] == first.stats["items"] > 0
+
+    def strip(rows):
+        return sorted((r["store_id"], r["retailer_product_id"], r["price"], r["gtin"]) for r in rows)
+
+    assert strip(read_copy_text(replay.price_observations_path)) == strip(
+        read_copy_text(first.price_observations_path)
+    )

@@ -58,7 +58,7 @@ def test_parse_first_product_page_yields_prices_and_remaining_pages(spider):
     assert (first.retailer_product_id, first.product_name, first.store_id) == (
         "100000", "Dairy Meadows Lactose Free Milk 1L", "1001"
     )  # fmt: skip
-    assert first.price == 1.89 and first.currency == "AUD" and first.package_size_text == "1L"
+    assert first.price == 1.87 and first.currency == "AUD" and first.package_size_text == "1L"
     assert first.raw_payload["stockcode"] == "100000"
     assert first.source_url == url
 

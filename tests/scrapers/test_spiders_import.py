@@ -9,7 +9,8 @@ from scrapy.spiderloader import SpiderLoader
 
 import scrapers.spiders
 from scrapers import settings as project_settings
-from scrapers.spiders.base import PagedJsonApiSpider
+from scrapers.retailers import DEMO_SITE_PATHS
+from scrapers.spiders.base import RetailerSpider
 
 
 def test_every_spider_module_imports():
@@ -28,8 +29,8 @@ def test_spider_loader_finds_every_retailer_with_its_declarations():
     for name in names:
         spider_cls = loader.load(name)
         assert issubclass(spider_cls, scrapy.Spider)
-        if issubclass(spider_cls, PagedJsonApiSpider):
-            assert spider_cls.retailer and spider_cls.currency
+        if issubclass(spider_cls, RetailerSpider):
+            assert spider_cls.retailer == name and spider_cls.currency
             assert {"retailer_product_id", "product_name", "price", "in_stock"} <= set(
                 spider_cls.product_field_map
             )
@@ -41,3 +42,15 @@ def test_politeness_defaults():
     assert project_settings.AUTOTHROTTLE_ENABLED is True
     assert project_settings.USER_AGENT.startswith("SmartCartBot/0.1 (+https://")
     assert project_settings.CONCURRENT_REQUESTS_PER_DOMAIN <= 8
+
+
+def test_every_retailer_has_a_spider_and_a_demo_site():
+    settings = Settings()
+    settings.setmodule(project_settings)
+    assert sorted(SpiderLoader.from_settings(settings).list()) == sorted(DEMO_SITE_PATHS)
+
+
+def test_politeness_is_on_and_the_http_cache_is_opt_in():
+    assert project_settings.HTTPCACHE_ENABLED is False
+    assert "scrapers.middlewares.RetryAfterMiddleware" in project_settings.DOWNLOADER_MIDDLEWARES
+    assert 429 not in project_settings.RETRY_HTTP_CODES  # RetryAfterMiddleware owns 429

@@ -156,3 +156,16 @@ def test_verify_cli_exit_codes(delivered, capsys):
     (delivered / "data" / "probe_dim.parquet").unlink()
     assert main(["delivery", "verify", str(delivered)]) == 1
     assert "probe_dim.parquet: missing" in capsys.readouterr().err
+
+
+def test_empty_time_series_ships_empty_in_a_snapshot(probe_tables, tmp_path, monkeypatch):
+    empty = DeliveryTable(
+        "probe_none", "select * from catalog.probe_fact where false", partition_by="price_date"
+    )
+    path = write_delivery(probe_tables, "probe", [empty], tmp_path)
+    [entry] = _manifest(path)["files"]
+    assert entry["path"] == "data/probe_none/empty/part-0.parquet" and entry["rows"] == 0
+    assert verify_delivery(path) == []
+    monkeypatch.chdir(path)
+    with duckdb.connect("probe.duckdb", read_only=True) as con:
+        assert con.execute("select count(*) from probe_none").fetchone() == (0,)

@@ -124,8 +124,40 @@ def test_failed_run_leaves_the_previous_partition_intact(conn, crawl_landing, tm
     # A truncated landing fails mid-transaction: the old partition survives whole.
     truncated_dir = tmp_path / "truncated"
     shutil.copytree(crawl_landing.landing_dir, truncated_dir)
-    prices = (truncated_dir / "price_observations.jsonl").read_text().splitlines(keepends=True)
-    (truncated_dir / "price_observations.jsonl").write_text("".join(prices[: len(prices) // 2]))
+    prices_file = truncated_dir / "price_observations.tsv"
+    prices = prices_file.read_text().splitlines(keepends=True)
+    prices_file.write_text("".join(prices[: len(prices) // 2]))
     with pytest.raises(LandingMismatch, match="files truncated"):
         load_crawl_landing(conn, CrawlLanding.from_dir(truncated_dir))
     assert partition_counts(conn) == before
+
+    # Cut mid-line: COPY itself refuses it, and the old partition survives whole.
+    prices_file.write_text("".join(prices)[: len("".join(prices)) // 2 + 7])
+    with pytest.raises(LandingMismatch, match="files truncated"):
+        load_crawl_landing(conn, CrawlLanding.from_dir(truncated_dir))
+    assert partition_counts(conn) == before
+
+
+def test_rows_of_another_partition_are_refused(conn, crawl_landing, tmp_path):
+    load_crawl_landing(conn, crawl_landing)
+    before = partition_counts(conn)
+    forged_dir = tmp_path / "forged"
+    shutil.copytree(crawl_landing.landing_dir, forged_dir)
+    prices_file = forged_dir / "price_observations.tsv"
+    lines = prices_file.read_text().splitlines(keepends=True)
+    lines[0] = lines[0].replace(crawl_landing.run_id, "someone-else")
+    prices_file.write_text("".join(lines))
+    with pytest.raises(LandingMismatch, match="do not belong to"):
+        load_crawl_landing(conn, CrawlLanding.from_dir(forged_dir))
+    assert partition_counts(conn) == before
+
+
+def test_run_record_carries_crawl_details(conn, crawl_landing):
+    load_crawl_landing(conn, crawl_landing)
+    row = conn.execute(
+        "select pages_expected, requests, retries, pages_quarantined, response_bytes, memory_max_bytes "
+        "from raw.scrape_runs where run_id = %s",
+        (crawl_landing.run_id,),
+    ).fetchone()
+    assert row[0] == crawl_landing.stats["pages_expected"] and row[1] >= row[0]
+    assert row[2] == 0 and row[3] == 0 and row[4] > 0 and row[5] > 0

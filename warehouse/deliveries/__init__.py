@@ -80,7 +80,9 @@ def write_delivery(
             query = (
                 table.delta_query.replace("{day}", f"date '{day.isoformat()}'") if use_delta else table.query
             )
-            schema, written = export_query(url, query, partial_dir / "data", table.name, table.partition_by)
+            schema, written = export_query(
+                url, query, partial_dir / "data", table.name, table.partition_by, ship_empty=not use_delta
+            )
             if not written:
                 raise DeliveryError(
                     f"{product}: table {table.name} has no rows for {day or 'this delivery'}; nothing shipped"

@@ -111,13 +111,13 @@ class _BufferedWriter:
 
 
 def export_query(
-    url: str, query: str, out_dir: Path, name: str, partition_by: str | None = None
+    url: str, query: str, out_dir: Path, name: str, partition_by: str | None = None, ship_empty: bool = True
 ) -> tuple[pa.Schema, list[tuple[Path, int]]]:
     """Stream `query` into `out_dir` as `name.parquet`, or `name/<col>=<date>/part-0.parquet` per date.
 
     Returns the Arrow schema and (path, rows) per file written. An empty unpartitioned result
-    still writes one (empty) file, so a buyer sees the table and its schema; an empty
-    partitioned one writes none (the caller decides whether that may ship).
+    still writes one (empty) file, so a buyer sees the table and its schema; so does an empty
+    partitioned one (under `name/empty/`) unless `ship_empty` is False.
     """
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -163,6 +163,8 @@ def export_query(
                         writer.flush()
             if not writers and not partition_by:
                 writer_for(None)  # an empty table still ships, with its schema
+            elif not writers and ship_empty:
+                writers["empty"] = _BufferedWriter(out_dir / name / "empty" / "part-0.parquet", target)
         finally:
             for writer in writers.values():
                 writer.close()

@@ -57,6 +57,23 @@ def run_product_checks(settings: Settings, product: str, run_id: str) -> list[Su
     return outcomes
 
 
+def _with_privacy_scan(settings: Settings, verdict: dict) -> dict:
+    """Trends ship only if no value anywhere in the trends schema equals a vault identifier
+    (email, username, app user id) and no row counts fewer than k shoppers."""
+    from warehouse.quality.suites import K_THRESHOLD
+    from warehouse.vault.leaks import find_identifier_leaks, find_trends_rows_under_k
+
+    problems = [f"identifier leak in {leak}" for leak in find_identifier_leaks(settings, schemas=("trends",))]
+    problems += find_trends_rows_under_k(settings, k=K_THRESHOLD)
+    if problems:
+        verdict = {**verdict, "passed": False}
+        verdict["suites"] = [
+            *verdict["suites"],
+            {"suite": "privacy scan", "passed": False, "summary": "; ".join(map(str, problems))},
+        ]
+    return verdict
+
+
 def latest_quality_report(settings: Settings, product: str, run_id: str) -> Path:
     """The Data Docs folder this run's delivery may ship with; runs the checks if this run has none.
 
@@ -66,6 +83,8 @@ def latest_quality_report(settings: Settings, product: str, run_id: str) -> Path
     if not (folder / VERDICT).exists():
         run_product_checks(settings, product, run_id)
     verdict = json.loads((folder / VERDICT).read_text())
+    if product == "trends":
+        verdict = _with_privacy_scan(settings, verdict)
     if not verdict["passed"]:
         failed = [s["summary"] for s in verdict["suites"] if not s["passed"]]
         raise QualityGateFailed(

@@ -8,6 +8,7 @@ SQL checks use `{batch}` for the table under test, as GX's UnexpectedRowsExpecta
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 BLOCKING, WARNING = "blocking", "warning"
@@ -164,3 +165,37 @@ CATALOG_SUITES = [
 ]
 
 SUITES_BY_PRODUCT: dict[str, list[TableSuite]] = {"raw": RAW_SUITES, "catalog": CATALOG_SUITES}
+
+# --- trends mart ---------------------------------------------------------------------------
+# Privacy is structural and checked twice: dbt tests at build, these suites before delivery.
+K_THRESHOLD = int(os.environ.get("SMARTCART_K_THRESHOLD", "10"))
+TRENDS_TABLES = (
+    "trends_category_demand_weekly",
+    "trends_substitution_flows",
+    "trends_basket_spend_bands",
+    "trends_basket_composition",
+    "trends_store_choice",
+    "trends_split_savings",
+)
+IDENTIFYING_COLUMNS = r"'(anonymous|user_id|username|email|device|ip_address|postcode)'"
+
+
+def _trends_suite(table: str) -> TableSuite:
+    return _suite(
+        f"trends_mart.{table}",
+        "behavior",
+        "trends",
+        table,
+        ["trends", table],
+        not_null("shoppers"),
+        Expect("ExpectColumnValuesToBeBetween", column="shoppers", min_value=K_THRESHOLD),
+        unexpected_rows(
+            "no identifying column (anonymous id, user id, email, ...) in a sellable aggregate",
+            "select column_name from information_schema.columns where table_schema = 'trends'"
+            f" and table_name = '{table}' and column_name ~* {IDENTIFYING_COLUMNS}",
+        ),
+    )
+
+
+TRENDS_SUITES = [_trends_suite(t) for t in TRENDS_TABLES]
+SUITES_BY_PRODUCT["trends"] = TRENDS_SUITES

@@ -1,21 +1,47 @@
-"""dbt models as Dagster assets, dbt tests as asset checks (catalog target)."""
+"""dbt models as Dagster assets, dbt tests as asset checks (catalog target), partitioned by day.
+
+The partitions are the scraping domain's own (``scrape_days``), so spider -> raw -> mart is one
+graph with one partition key per day. A run's day window becomes the dbt vars ``min_date`` /
+``max_date`` that the incremental models (fct_prices_daily and the other facts) rebuild; a backfill
+runs as one dbt invocation over its whole window (BackfillPolicy.single_run), so N days build N days.
+"""
 
 import os
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.defs.dbt.project import dbt_env, dbt_project, parse_manifest
+from orchestration.defs.dbt.project import (
+    dbt_build_args,
+    dbt_env,
+    dbt_project,
+    parse_manifest,
+    partition_window_vars,
+)
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.scraping.partitions import scrape_days
 
 parse_manifest()
 
 
+def window_vars_for(context: dg.AssetExecutionContext) -> dict[str, str] | None:
+    """The run's day window as dbt vars, or None for an unpartitioned run (dbt builds all history)."""
+    if not context.has_partition_key_range:
+        return None
+    window = context.partition_time_window
+    return partition_window_vars(window.start.date(), window.end.date())
+
+
 @dbt_assets(
-    manifest=dbt_project.manifest_path, project=dbt_project, select="tag:catalog", name="catalog_dbt_models"
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select="tag:catalog",
+    name="catalog_dbt_models",
+    partitions_def=scrape_days,
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """`dbt build --target catalog`: staging views and catalog marts, with their tests."""
+    """`dbt build --target catalog` over the run's days: staging, matching, catalog marts, with their tests."""
     # profiles.yml reads its connection from the environment (dbt env_var()); the run process sets it.
     os.environ.update(dbt_env(warehouse.settings()))
-    yield from dbt.cli(["build", "--target", "catalog"], context=context).stream()
+    yield from dbt.cli(dbt_build_args(window_vars_for(context)), context=context).stream()

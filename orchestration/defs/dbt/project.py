@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -43,14 +45,41 @@ def placeholder_env() -> dict[str, str]:
     return env
 
 
+def partition_window_vars(start: dt.date, end_exclusive: dt.date) -> dict[str, str]:
+    """The dbt vars for a Dagster day window [start, end_exclusive): ``min_date``/``max_date``, inclusive.
+
+    One partition (a day) gives min_date == max_date; a single-run backfill of N days gives an
+    N-day window, so the incremental models delete and rebuild exactly those N days.
+    """
+    if end_exclusive <= start:
+        raise ValueError(f"empty day window: {start} .. {end_exclusive} (end is exclusive)")
+    return {"min_date": start.isoformat(), "max_date": (end_exclusive - dt.timedelta(days=1)).isoformat()}
+
+
+def dbt_build_args(window_vars: dict[str, str] | None, target: str = "catalog") -> list[str]:
+    """`dbt build` arguments; with a day window the incremental models build only those days."""
+    args = ["build", "--target", target]
+    if window_vars:
+        args += ["--vars", json.dumps(window_vars, sort_keys=True)]
+    return args
+
+
 def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
+def _newest_project_file_mtime() -> float:
+    """Newest change to what the manifest is parsed from (a stale manifest would hide new models)."""
+    paths = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "snapshots", "tests"):
+        paths += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+
+
 def parse_manifest(force: bool = False) -> Path:
-    """Write target/manifest.json if missing (or `force`): the code location loads the graph from it."""
+    """Write target/manifest.json if missing, stale or `force`: the code location loads the graph from it."""
     manifest = dbt_project.manifest_path
-    if manifest.exists() and not force:
+    if manifest.exists() and not force and manifest.stat().st_mtime >= _newest_project_file_mtime():
         return manifest
     env = {**placeholder_env(), **os.environ}
     result = subprocess.run(

@@ -32,6 +32,28 @@ CATALOG_TABLES = [
 ]
 
 
+TRENDS_DELIVERY_ROLE = "smartcart_trends_buyer"
+WEEKLY_TRENDS = (
+    "trends_category_demand_weekly",
+    "trends_basket_spend_bands",
+    "trends_store_choice",
+    "trends_split_savings",
+)
+TRENDS_TABLES = [
+    DeliveryTable(
+        name, f"select * from trends.{name}", partition_by="week_start" if name in WEEKLY_TRENDS else None
+    )
+    for name in (
+        "trends_category_demand_weekly",
+        "trends_substitution_flows",
+        "trends_basket_spend_bands",
+        "trends_basket_composition",
+        "trends_store_choice",
+        "trends_split_savings",
+    )
+]
+
+
 class CatalogDeliveryConfig(dg.Config):
     kind: str = Field(default="snapshot", description="snapshot (every row) or delta (one day's facts).")
     day: str | None = Field(default=None, description="Day of a delta (YYYY-MM-DD); default yesterday.")
@@ -77,6 +99,33 @@ def catalog_delivery(
         settings.deliveries_dir,
         kind=config.kind,
         day=day,
+        dbt_manifest=dbt_project.manifest_path,
+        quality_report=quality_report,
+    )
+    problems = verify_delivery(path)
+    if problems:
+        raise dg.Failure(f"delivery {path} failed its own verification: {problems}")
+    return dg.MaterializeResult(metadata=delivery_metadata(path))
+
+
+@dg.asset(
+    deps=[dg.AssetKey(["trends", t.name]) for t in TRENDS_TABLES],
+    group_name="deliveries",
+    kinds={"parquet", "duckdb"},
+)
+def trends_delivery(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The trends mart as a weekly snapshot: aggregates only, every cell >= k shoppers, checked
+    for identifiers by value before it ships (the privacy gate), read as the trends buyer."""
+    settings = warehouse.settings()
+    try:
+        quality_report = latest_quality_report(settings, "trends", context.run_id)
+    except QualityGateFailed as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+    path = write_delivery(
+        warehouse.url("behavior", TRENDS_DELIVERY_ROLE),
+        "trends",
+        TRENDS_TABLES,
+        settings.deliveries_dir,
         dbt_manifest=dbt_project.manifest_path,
         quality_report=quality_report,
     )

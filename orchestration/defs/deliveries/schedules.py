@@ -1,4 +1,4 @@
-"""Delivery schedules: a daily catalog delta and a weekly full snapshot.
+"""Delivery schedules: catalog daily delta and weekly snapshot; trends weekly.
 
 Each run passes the quality gate first (warehouse.quality.reports): a failed blocking check
 fails the run and nothing ships.
@@ -8,7 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.defs.deliveries.assets import catalog_delivery
+from orchestration.defs.deliveries.assets import catalog_delivery, trends_delivery
 
 catalog_delivery_job = dg.define_asset_job(
     "catalog_delivery_job",
@@ -34,3 +34,18 @@ def catalog_delivery_weekly_snapshot(context: dg.ScheduleEvaluationContext):
     """Mondays 07:00 UTC: the whole catalog mart as a snapshot."""
     day = context.scheduled_execution_time.date()
     return dg.RunRequest(run_key=f"catalog-snapshot-{day}", run_config=delivery_run_config("snapshot", None))
+
+
+trends_delivery_job = dg.define_asset_job(
+    "trends_delivery_job",
+    selection=dg.AssetSelection.assets(trends_delivery),
+    description="Ship the trends mart (after the quality and privacy gate) as a weekly snapshot.",
+)
+
+# Mondays 08:00 UTC, after the nightly trends build.
+trends_delivery_weekly = dg.ScheduleDefinition(
+    name="trends_delivery_weekly",
+    job=trends_delivery_job,
+    cron_schedule="0 8 * * 1",
+    execution_timezone="UTC",
+)

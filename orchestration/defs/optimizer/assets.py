@@ -14,13 +14,17 @@ OPTIMIZER_ROLE = "smartcart_transform"
 
 CURRENT_PRICES_SQL = """
 with latest as (select max(price_date) as price_date from catalog.fct_prices_daily)
-select s.store_name || ' (' || s.retailer || ' ' || s.store_id || ')' as store_label,
+select distinct on (f.store_key, f.product_key)
+       s.store_name || ' (' || s.retailer || ' ' || s.store_id || ')' as store_label,
        p.product_key, p.product_name, f.price, latest.price_date
 from catalog.fct_prices_daily as f
 join latest on f.price_date = latest.price_date
 join catalog.dim_store as s on s.store_key = f.store_key
 join catalog.dim_product as p on p.product_key = f.product_key
 where f.in_stock
+-- product_key is the canonical (cross-retailer) product: should a store list it under two retailer
+-- keys the same day, take the cheaper listing, so each (store, product) is offered once.
+order by f.store_key, f.product_key, f.price
 """
 
 

@@ -54,3 +54,4 @@ def build_product_checks(product: str) -> dg.AssetChecksDefinition:
 
 raw_quality = build_product_checks("raw")
 catalog_quality = build_product_checks("catalog")
+trends_quality = build_product_checks("trends")

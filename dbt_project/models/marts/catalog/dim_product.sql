@@ -1,34 +1,11 @@
--- One row per retailer product (retailer, retailer_product_id) for now: the
--- latest attributes observed by a succeeded crawl run. Cross-retailer matching
--- (one product across retailers, by GTIN and name) comes in a later model.
+-- One row per canonical product (product_key), across retailers. Attributes
+-- come from the strongest listing: one with a valid GTIN first, then the most
+-- confident match, then the most recently seen.
 with
 
-price_observations as (
+retailer_products as (
 
-    select * from {{ ref('stg_scraped__price_observations') }}
-
-),
-
-scrape_runs as (
-
-    select * from {{ ref('stg_scraped__scrape_runs') }}
-
-),
-
-succeeded_runs as (
-
-    select run_id
-    from scrape_runs
-    where run_status = 'succeeded'
-
-),
-
-observations_from_succeeded_runs as (
-
-    select price_observations.*
-    from price_observations
-    inner join succeeded_runs
-        on price_observations.run_id = succeeded_runs.run_id
+    select * from {{ ref('int_retailer_products_matched') }}
 
 ),
 
@@ -36,36 +13,53 @@ ranked as (
 
     select
         *,
-        min(scrape_date) over product_window as first_seen_date,
-        max(scrape_date) over product_window as last_seen_date,
-        -- store_id breaks ties so the pick is deterministic when several
-        -- stores list the same product in the same fetch second.
         row_number() over (
-            partition by retailer, retailer_product_id
-            order by scrape_date desc, fetched_at desc, store_id asc
-        ) as recency_rank
-    from observations_from_succeeded_runs
-    window product_window as (partition by retailer, retailer_product_id)
+            partition by product_key
+            order by
+                (gtin14 is not null) desc,
+                match_confidence desc,
+                last_seen_date desc,
+                retailer asc,
+                retailer_product_id asc
+        ) as strength_rank
+    from retailer_products
+
+),
+
+per_product as (
+
+    select
+        product_key,
+        count(distinct retailer) as retailer_count,
+        count(*) as retailer_product_count,
+        min(first_seen_date) as first_seen_date,
+        max(last_seen_date) as last_seen_date
+    from retailer_products
+    group by product_key
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(['retailer', 'retailer_product_id']) }} as product_key,
-        retailer,
-        retailer_product_id,
-        product_name,
-        brand,
-        category_path,
-        gtin,
-        package_size_text,
-        package_quantity,
-        package_unit,
-        first_seen_date,
-        last_seen_date
+        ranked.product_key,
+        ranked.canonical_identity,
+        ranked.product_name,
+        ranked.brand,
+        {{ surrogate_key(['ranked.category_path']) }} as category_key,
+        ranked.category_path,
+        ranked.gtin14 as gtin,
+        ranked.package_size_text,
+        ranked.package_quantity,
+        ranked.package_unit,
+        cast(per_product.retailer_count as integer) as retailer_count,
+        cast(per_product.retailer_product_count as integer) as retailer_product_count,
+        per_product.first_seen_date,
+        per_product.last_seen_date
     from ranked
-    where recency_rank = 1
+    inner join per_product
+        on ranked.product_key = per_product.product_key
+    where ranked.strength_rank = 1
 
 )
 

@@ -1,5 +1,5 @@
--- One row per (retailer, store_id): the latest attributes scraped by a
--- succeeded crawl run, with the first and last day the store was seen.
+-- One row per branch (retailer, store_id): the latest attributes scraped by a
+-- succeeded crawl run, its geo position and region, first and last day seen.
 with
 
 stores as (
@@ -57,7 +57,7 @@ final as (
         postcode,
         latitude,
         longitude,
-        region,
+        coalesce(region, 'unknown') as region,
         first_seen_date,
         last_seen_date
     from ranked

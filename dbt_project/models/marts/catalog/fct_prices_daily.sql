@@ -1,75 +1,89 @@
--- One row per (price_date, store_key, product_key): the shelf price observed on
--- that day by a succeeded crawl run. Keys are computed with the same macro as
--- the dimensions (not joined), so the relationships tests catch any orphan.
+-- One row per (price_date, store_key, retailer_product_key): the shelf price
+-- observed that day by a succeeded crawl run, with its canonical product_key,
+-- a comparable unit price and per-row quality flags. Incremental over the
+-- partition's day window (vars min_date/max_date): delete+insert of those days.
+-- The post-hooks index the series for the facts' per-row lookups and refresh
+-- statistics so those lookups plan on the index.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='price_date',
+        incremental_predicates=window_delete_predicate('price_date'),
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['price_date']},
+            {'columns': ['store_key', 'retailer_product_key', 'price_date']},
+        ],
+        post_hook=["analyze {{ this }}"],
+    )
+}}
+
 with
 
-price_observations as (
+observations as (
 
-    select * from {{ ref('stg_scraped__price_observations') }}
-
-),
-
-scrape_runs as (
-
-    select * from {{ ref('stg_scraped__scrape_runs') }}
+    select * from {{ ref('int_price_observations_keyed') }}
+    where {{ in_day_window('scrape_date') }}
 
 ),
 
--- The loader replaces a (retailer, scrape_date) partition atomically, but a
--- running or failed run must never reach a sellable mart: filter defensively.
-succeeded_runs as (
+retailer_products as (
 
-    select run_id
-    from scrape_runs
-    where run_status = 'succeeded'
+    select * from {{ ref('int_retailer_products_matched') }}
 
 ),
 
-observations_from_succeeded_runs as (
-
-    select price_observations.*
-    from price_observations
-    inner join succeeded_runs
-        on price_observations.run_id = succeeded_runs.run_id
-
-),
-
-keyed as (
+-- The same retailer product's median price across its stores that day.
+daily_medians as (
 
     select
-        *,
-        scrape_date as price_date,
-        {{ surrogate_key(['retailer', 'store_id']) }} as store_key,
-        {{ surrogate_key(['retailer', 'retailer_product_id']) }} as product_key
-    from observations_from_succeeded_runs
+        retailer_product_key,
+        scrape_date,
+        percentile_cont(0.5) within group (order by price) as median_store_price
+    from observations
+    group by retailer_product_key, scrape_date
 
 ),
 
 final as (
 
     select
-        {{ surrogate_key(["to_char(price_date, 'YYYY-MM-DD')", 'store_key', 'product_key']) }} as price_id,
-        price_date,
-        store_key,
-        product_key,
-        retailer,
-        price,
-        was_price,
-        coalesce(was_price > price, false) as is_promotion,
-        currency,
-        -- Price per kg, l or each (package_quantity is already in that unit);
-        -- fall back to the pipeline's unit price when the quantity is unknown.
-        case
-            when package_quantity > 0
-                then round(price / package_quantity, 4)
-            else unit_price
-        end as unit_price,
-        package_unit,
-        in_stock,
-        source,
-        run_id,
-        fetched_at
-    from keyed
+        {{ surrogate_key([
+            "to_char(observations.scrape_date, 'YYYY-MM-DD')",
+            'observations.store_key',
+            'observations.retailer_product_key',
+        ]) }} as price_id,
+        observations.scrape_date as price_date,
+        observations.store_key,
+        retailer_products.product_key,
+        observations.retailer_product_key,
+        observations.retailer,
+        observations.price,
+        observations.was_price,
+        coalesce(observations.was_price > observations.price, false) as is_promotion,
+        observations.currency,
+        observations.comparable_unit_price as unit_price,
+        observations.package_unit,
+        observations.package_quantity,
+        observations.in_stock,
+        observations.has_unit_mismatch,
+        -- More than double, or under half, the same product's median across stores that day.
+        coalesce(
+            observations.price > 2 * daily_medians.median_store_price
+            or observations.price < 0.5 * daily_medians.median_store_price,
+            false
+        ) as is_price_outlier,
+        observations.source,
+        observations.run_id,
+        observations.fetched_at
+    from observations
+    inner join retailer_products
+        on observations.retailer_product_key = retailer_products.retailer_product_key
+    inner join daily_medians
+        on
+            observations.retailer_product_key = daily_medians.retailer_product_key
+            and observations.scrape_date = daily_medians.scrape_date
 
 )
 

@@ -1,0 +1,49 @@
+-- Per branch, day and category: the lowest comparable unit price (per kg, l
+-- or each) among products in stock. Small (branches x categories x days), so
+-- weekly basket costs read it instead of every price. Incremental.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='price_date',
+        incremental_predicates=window_delete_predicate('price_date'),
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_price_observations_keyed') }}
+    where {{ in_day_window('scrape_date') }} and in_stock
+
+),
+
+retailer_products as (
+
+    select * from {{ ref('int_retailer_products_matched') }}
+
+),
+
+final as (
+
+    select
+        observations.scrape_date as price_date,
+        observations.store_key,
+        coalesce(retailer_products.category_path, 'Uncategorised') as category_path,
+        observations.package_unit,
+        min(observations.comparable_unit_price) as lowest_unit_price
+    from observations
+    inner join retailer_products
+        on observations.retailer_product_key = retailer_products.retailer_product_key
+    where observations.comparable_unit_price is not null
+    group by
+        observations.scrape_date,
+        observations.store_key,
+        coalesce(retailer_products.category_path, 'Uncategorised'),
+        observations.package_unit
+
+)
+
+select * from final

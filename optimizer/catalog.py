@@ -1,0 +1,78 @@
+"""Read current prices from the catalog mart into a ``CatalogSnapshot`` (the only SQL of the
+basket front door). Current = each store's latest ``price_date`` in catalog.fct_prices_daily,
+in-stock rows only. Pack size: the mart has no units-per-pack column yet, so each catalog offer
+is one unit unless catalog.dim_product grows a ``units_per_pack`` column (then it is used).
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from optimizer.shopping import CatalogSnapshot, ShelfOffer, StoreInfo
+
+APP_ROLE = "smartcart_app_api"
+
+STORES_SQL = """
+select store_key, retailer, store_id, store_name, postcode,
+       latitude::float8, longitude::float8, region
+from catalog.dim_store
+order by store_key
+"""
+
+OFFERS_SQL = """
+with latest as (
+    select store_key, max(price_date) as price_date
+    from catalog.fct_prices_daily
+    group by store_key
+)
+select f.store_key, f.product_key, f.price::float8, {pack_size}
+from catalog.fct_prices_daily as f
+inner join latest on f.store_key = latest.store_key and f.price_date = latest.price_date
+inner join catalog.dim_product as p on p.product_key = f.product_key
+where f.in_stock and f.price is not null {product_filter}
+"""
+
+NAMES_SQL = "select product_key, product_name from catalog.dim_product"
+
+# A version of the prices that changes whenever fct_prices_daily changes: dbt rebuilds the table
+# (new oid); new scrapes add rows and move max(fetched_at). Used as part of the cache key.
+PRICES_VERSION_SQL = """
+select 'catalog.fct_prices_daily'::regclass::oid::text || ':' || count(*)::text || ':'
+       || coalesce(max(fetched_at)::text, '') || ':' || coalesce(max(price_date)::text, ''),
+       max(price_date)::text
+from catalog.fct_prices_daily
+"""
+
+
+def prices_version(conn: psycopg.Connection) -> tuple[str, str | None]:
+    """(version string, latest price date)."""
+    version, price_date = conn.execute(PRICES_VERSION_SQL).fetchone()
+    return version, price_date
+
+
+def _has_units_per_pack(conn: psycopg.Connection) -> bool:
+    return bool(
+        conn.execute(
+            "select 1 from information_schema.columns where table_schema = 'catalog' "
+            "and table_name = 'dim_product' and column_name = 'units_per_pack'"
+        ).fetchone()
+    )
+
+
+def load_snapshot(
+    conn: psycopg.Connection, product_keys: list[str] | None, version: tuple[str, str | None] | None = None
+) -> CatalogSnapshot:
+    """Stores, the current offers of ``product_keys`` (None: every product) and their names."""
+    stores = [StoreInfo(*row) for row in conn.execute(STORES_SQL).fetchall()]
+    pack = "coalesce(p.units_per_pack, 1)::int" if _has_units_per_pack(conn) else "1"
+    if product_keys is None:
+        offers_sql, names_sql, params = OFFERS_SQL.format(pack_size=pack, product_filter=""), NAMES_SQL, ()
+    else:
+        offers_sql = OFFERS_SQL.format(pack_size=pack, product_filter="and f.product_key = any(%s)")
+        names_sql, params = NAMES_SQL + " where product_key = any(%s)", (product_keys,)
+    offers = [ShelfOffer(*row) for row in conn.execute(offers_sql, params)]
+    names = dict(conn.execute(names_sql, params).fetchall())
+    version = version or prices_version(conn)
+    return CatalogSnapshot(
+        stores=stores, offers=offers, product_names=names, prices_version=version[0], price_date=version[1]
+    )

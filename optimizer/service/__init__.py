@@ -1,0 +1,1 @@
+"""HTTP service for apps: product search and basket splits (FastAPI; `smartcart serve`)."""

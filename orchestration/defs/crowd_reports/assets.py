@@ -1,0 +1,64 @@
+"""Crowd price reports: one run per dropped file, loaded whole or rejected whole
+(``warehouse.crowd_reports``). A rejected file is a normal outcome, not a failed run: its reasons
+are in the run's metadata, in raw.crowd_report_files and in ``rejected/<file>.reasons.json``."""
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from orchestration.defs.resources import WarehouseResource
+from warehouse.crowd_reports import process_report_file
+
+LOADER_ROLE = "smartcart_scraper"  # the catalog raw writer (roles.yml)
+
+
+class CrowdReportFileConfig(dg.Config):
+    path: str = Field(description="The report file in the drop folder (CSV or JSON).")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["catalog_raw", "crowd_price_reports"],
+            group_name="crowd_reports",
+            kinds={"postgres"},
+            description="smartcart_catalog.raw.crowd_price_reports: contributor price reports, by anonymous id.",
+        ),
+        dg.AssetSpec(
+            ["catalog_raw", "crowd_report_files"],
+            group_name="crowd_reports",
+            kinds={"postgres"},
+            description="smartcart_catalog.raw.crowd_report_files: every report file seen and its verdict.",
+        ),
+    ],
+)
+def crowd_price_reports(
+    context: dg.AssetExecutionContext, config: CrowdReportFileConfig, warehouse: WarehouseResource
+):
+    path = Path(config.path)
+    if not path.exists():
+        raise dg.Failure(f"report file {path} is gone (already processed by another run?)")
+    with warehouse.connect("catalog", LOADER_ROLE) as conn:
+        outcome = process_report_file(conn, path)
+    if outcome.status == "rejected":
+        context.log.warning(f"rejected {outcome.file_name}: {'; '.join(outcome.reasons[:5])}")
+    else:
+        context.log.info(f"{outcome.status} {outcome.file_name}: {outcome.reports} reports")
+    metadata = {
+        "file": outcome.file_name,
+        "sha256": outcome.file_sha256,
+        "status": outcome.status,
+        "reports": outcome.reports,
+        "reasons": dg.MetadataValue.json(outcome.reasons),
+        "moved_to": str(outcome.moved_to),
+    }
+    yield dg.MaterializeResult(asset_key=["catalog_raw", "crowd_price_reports"], metadata=metadata)
+    yield dg.MaterializeResult(asset_key=["catalog_raw", "crowd_report_files"], metadata=metadata)
+
+
+crowd_reports_job = dg.define_asset_job(
+    "crowd_reports_job",
+    selection=dg.AssetSelection.assets(crowd_price_reports),
+    description="Validate and load (or reject) one crowd price report file.",
+)

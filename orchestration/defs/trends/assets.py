@@ -1,0 +1,63 @@
+"""Trends: catalog_ref (catalog dimensions copied into the behaviour DB) and the trends dbt models."""
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, parse_manifest
+from orchestration.defs.resources import WarehouseResource
+from warehouse.catalog_ref import publish_catalog_ref
+
+parse_manifest()
+
+CATALOG_REF_TABLES = {
+    "products": "catalog/dim_product",
+    "stores": "catalog/dim_store",
+    "current_prices": "catalog/fct_prices_daily",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["catalog_ref", table],
+            group_name="trends",
+            kinds={"postgres"},
+            deps=[dg.AssetKey(upstream.split("/"))],
+            description=f"smartcart_behavior.catalog_ref.{table}: a published copy of {upstream}.",
+        )
+        for table, upstream in CATALOG_REF_TABLES.items()
+    ],
+)
+def catalog_ref(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Copy the catalog mart's public dimensions into the behaviour database (as smartcart_transform)."""
+    summary = publish_catalog_ref(warehouse.settings())
+    counts = {
+        "products": summary.products,
+        "stores": summary.stores,
+        "current_prices": summary.current_prices,
+    }
+    for table, rows in counts.items():
+        extra = {"categories": summary.categories} if table == "products" else {}
+        yield dg.MaterializeResult(asset_key=["catalog_ref", table], metadata={"rows": rows, **extra})
+
+
+# A second dbt resource: DbtCliResource appends its own --target, so the behaviour side needs its own.
+dbt_behavior_resource = DbtCliResource(
+    project_dir=dbt_project,
+    profiles_dir=str(dbt_project.profiles_dir),
+    target="behavior",
+    dbt_executable=dbt_executable(),
+)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path, project=dbt_project, select="tag:trends", name="trends_dbt_models"
+)
+def trends_dbt_models(
+    context: dg.AssetExecutionContext, dbt_behavior: DbtCliResource, warehouse: WarehouseResource
+):
+    """`dbt build --target behavior`: app staging views and the k-anonymous trends mart, with tests."""
+    os.environ.update(dbt_env(warehouse.settings()))
+    yield from dbt_behavior.cli(["build"], context=context).stream()
