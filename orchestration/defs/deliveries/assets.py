@@ -74,30 +74,27 @@ def delivery_metadata(path) -> dict:
     }
 
 
-@dg.asset(
-    deps=[dg.AssetKey(["catalog", t.name]) for t in CATALOG_TABLES],
-    group_name="deliveries",
-    kinds={"parquet", "duckdb"},
-)
-def catalog_delivery(
-    context: dg.AssetExecutionContext, config: CatalogDeliveryConfig, warehouse: WarehouseResource
+def ship(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    product: str,
+    tables: list[DeliveryTable],
+    source: tuple[str, str],
+    kind: str = "snapshot",
+    day: dt.date | None = None,
 ) -> dg.MaterializeResult:
-    """The catalog mart as zstd parquet (facts split by date) with manifest, datapackage,
-    data contract, data dictionary, DuckDB views and the quality report."""
+    """Quality gate, then write the delivery as the buyer's role (`source` = database, role), then verify it."""
     settings = warehouse.settings()
-    day = None
-    if config.kind == "delta":
-        day = dt.date.fromisoformat(config.day) if config.day else dt.date.today() - dt.timedelta(days=1)
     try:
-        quality_report = latest_quality_report(settings, "catalog", context.run_id)
+        quality_report = latest_quality_report(settings, product, context.run_id)
     except QualityGateFailed as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     path = write_delivery(
-        warehouse.url("catalog", DELIVERY_ROLE),
-        "catalog",
-        CATALOG_TABLES,
+        warehouse.url(*source),
+        product,
+        tables,
         settings.deliveries_dir,
-        kind=config.kind,
+        kind=kind,
         day=day,
         dbt_manifest=dbt_project.manifest_path,
         quality_report=quality_report,
@@ -109,6 +106,22 @@ def catalog_delivery(
 
 
 @dg.asset(
+    deps=[dg.AssetKey(["catalog", t.name]) for t in CATALOG_TABLES],
+    group_name="deliveries",
+    kinds={"parquet", "duckdb"},
+)
+def catalog_delivery(
+    context: dg.AssetExecutionContext, config: CatalogDeliveryConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """The catalog mart as zstd parquet (facts split by date) with manifest, datapackage,
+    data contract, data dictionary, DuckDB views and the quality report."""
+    day = None
+    if config.kind == "delta":
+        day = dt.date.fromisoformat(config.day) if config.day else dt.date.today() - dt.timedelta(days=1)
+    return ship(context, warehouse, "catalog", CATALOG_TABLES, ("catalog", DELIVERY_ROLE), config.kind, day)
+
+
+@dg.asset(
     deps=[dg.AssetKey(["trends", t.name]) for t in TRENDS_TABLES],
     group_name="deliveries",
     kinds={"parquet", "duckdb"},
@@ -116,20 +129,4 @@ def catalog_delivery(
 def trends_delivery(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The trends mart as a weekly snapshot: aggregates only, every cell >= k shoppers, checked
     for identifiers by value before it ships (the privacy gate), read as the trends buyer."""
-    settings = warehouse.settings()
-    try:
-        quality_report = latest_quality_report(settings, "trends", context.run_id)
-    except QualityGateFailed as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    path = write_delivery(
-        warehouse.url("behavior", TRENDS_DELIVERY_ROLE),
-        "trends",
-        TRENDS_TABLES,
-        settings.deliveries_dir,
-        dbt_manifest=dbt_project.manifest_path,
-        quality_report=quality_report,
-    )
-    problems = verify_delivery(path)
-    if problems:
-        raise dg.Failure(f"delivery {path} failed its own verification: {problems}")
-    return dg.MaterializeResult(metadata=delivery_metadata(path))
+    return ship(context, warehouse, "trends", TRENDS_TABLES, ("behavior", TRENDS_DELIVERY_ROLE))
