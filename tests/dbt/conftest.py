@@ -153,31 +153,8 @@ def run_dbt(settings: Settings, args: list[str], work: Path) -> subprocess.Compl
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=PROJECT_DIR)
 
 
-def pair_metrics(
-    truth: dict[tuple[str, str], int], predicted: dict[tuple[str, str], str]
-) -> dict[str, float]:
-    """Pairwise precision and recall of a clustering of retailer products against the ground truth."""
-    import itertools
-
-    keys = sorted(set(truth) & set(predicted))
-    true_pairs = predicted_pairs = both = 0
-    for a, b in itertools.combinations(keys, 2):
-        same_truth = truth[a] == truth[b]
-        same_predicted = predicted[a] == predicted[b]
-        true_pairs += same_truth
-        predicted_pairs += same_predicted
-        both += same_truth and same_predicted
-    return {
-        "precision": both / predicted_pairs if predicted_pairs else 1.0,
-        "recall": both / true_pairs if true_pairs else 1.0,
-        "true_pairs": true_pairs,
-        "predicted_pairs": predicted_pairs,
-        "retailer_products": len(keys),
-    }
-
-
 @pytest.fixture(scope="session")
-def catalog_tools():
+def catalog_tools(pair_metrics):
     """The helpers above for test modules (with --import-mode=importlib they cannot import conftest)."""
     import types
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.request
 
 import psycopg
 import pytest
 
 from orchestration.cli import failure_messages, run_catalog_pipeline, summarise_run
 from scrapers.demo_market import launch
+from scrapers.demo_market.catalogue import RETAILERS
 from warehouse.deliveries import verify_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -23,19 +26,31 @@ def _count(settings, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def first_run(warehouse_settings):
+def live_truth():
+    """The market's labelled ground truth, filled in by first_run while the market is up."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse_settings, live_truth):
     with launch(seed=7, products=PRODUCTS, stores=STORES, date=DAY) as market:
-        result = run_catalog_pipeline(warehouse_settings, market.base_url, DAY.isoformat())
+        result = run_catalog_pipeline(warehouse_settings, market.base_url, DAY.isoformat(), list(RETAILERS))
+        with urllib.request.urlopen(f"{market.base_url}/_truth/products.json", timeout=30) as response:
+            live_truth.update(
+                {(r["retailer"], r["retailer_product_id"]): r["canonical_product_id"]
+                 for r in json.load(response)["products"]}
+            )  # fmt: skip
     return result
 
 
-def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings):
+def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings, live_truth):
     summary = summarise_run(first_run)
     assert summary["success"], summary
     m = summary["materialized"]
     scraped = m["catalog_raw/price_observations"]["rows"]
     rejected = m["catalog_raw/rejected_items"]["rows"]
-    assert scraped + rejected == PRODUCTS * STORES
+    # every product each retailer lists, at each of its branches: landed or quarantined
+    assert scraped + rejected == len(live_truth) * STORES
     assert scraped == _count(
         warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", DAY
     )
@@ -43,7 +58,7 @@ def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings
         _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily where price_date = %s", DAY)
         == scraped
     )
-    assert _count(warehouse_settings, "select count(*) from catalog.dim_store") == STORES
+    assert _count(warehouse_settings, "select count(*) from catalog.dim_store") == STORES * len(RETAILERS)
     assert {"catalog/dim_store", "catalog/dim_product", "catalog/fct_prices_daily"} <= set(
         summary["dbt_models"]
     )
@@ -99,3 +114,25 @@ def test_market_dying_mid_crawl_fails_the_run_and_loads_nothing(first_run, wareh
     )
     assert _count(warehouse_settings, "select count(*) from catalog.fct_prices_daily") == mart_before
     assert sorted((warehouse_settings.deliveries_dir / "catalog").glob("2*")) == deliveries_before
+
+
+def test_matching_of_the_live_crawl_meets_precision_and_recall(
+    first_run, warehouse_settings, live_truth, pair_metrics
+):
+    """Products crawled over HTTP from the three retailers, matched by dbt, against the market's labels."""
+    assert summarise_run(first_run)["success"]
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        predicted = {
+            (retailer, product_id): product_key
+            for retailer, product_id, product_key in conn.execute(
+                "select retailer, retailer_product_id, product_key from catalog.dim_retailer_product"
+            )
+        }
+    assert len(set(predicted) & set(live_truth)) >= 0.9 * len(
+        live_truth
+    )  # nearly every listed product landed
+    metrics = pair_metrics(live_truth, predicted)
+    print(f"live matching: {metrics}")
+    assert metrics["true_pairs"] > PRODUCTS  # products carried by two or three retailers: pairs to find
+    assert metrics["precision"] >= 0.98, metrics
+    assert metrics["recall"] >= 0.90, metrics

@@ -81,7 +81,13 @@ def write_delivery(
                 table.delta_query.replace("{day}", f"date '{day.isoformat()}'") if use_delta else table.query
             )
             schema, written = export_query(
-                url, query, partial_dir / "data", table.name, table.partition_by, ship_empty=not use_delta
+                url,
+                query,
+                partial_dir / "data",
+                table.name,
+                table.partition_by,
+                ship_empty=not use_delta,
+                unique_columns=table.primary_key if len(table.primary_key) == 1 else (),
             )
             if not written:
                 raise DeliveryError(

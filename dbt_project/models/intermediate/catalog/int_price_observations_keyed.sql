@@ -10,18 +10,9 @@ price_observations as (
 
 ),
 
-scrape_runs as (
-
-    select * from {{ ref('stg_scraped__scrape_runs') }}
-
-),
-
--- A running or failed run must never reach a sellable mart.
 succeeded_runs as (
 
-    select run_id
-    from scrape_runs
-    where run_status = 'succeeded'
+    select * from {{ ref('int_scrape_runs_succeeded') }}
 
 ),
 

@@ -8,17 +8,9 @@ stores as (
 
 ),
 
-scrape_runs as (
-
-    select * from {{ ref('stg_scraped__scrape_runs') }}
-
-),
-
 succeeded_runs as (
 
-    select run_id
-    from scrape_runs
-    where run_status = 'succeeded'
+    select * from {{ ref('int_scrape_runs_succeeded') }}
 
 ),
 

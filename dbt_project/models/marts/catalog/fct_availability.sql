@@ -6,6 +6,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_date',
+        meta={'day_window_column': 'event_date'},
         incremental_predicates=window_delete_predicate('event_date'),
         on_schema_change='fail',
         indexes=[{'columns': ['event_date']}],

@@ -7,6 +7,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='change_date',
+        meta={'day_window_column': 'change_date'},
         incremental_predicates=window_delete_predicate('change_date'),
         on_schema_change='fail',
         indexes=[{'columns': ['change_date']}],

@@ -8,6 +8,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='observed_date',
+        meta={'day_window_column': 'observed_date'},
         incremental_predicates=window_delete_predicate('observed_date'),
         on_schema_change='fail',
         indexes=[{'columns': ['observed_date']}],

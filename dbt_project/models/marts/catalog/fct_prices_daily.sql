@@ -9,6 +9,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='price_date',
+        meta={'day_window_column': 'price_date'},
         incremental_predicates=window_delete_predicate('price_date'),
         on_schema_change='fail',
         indexes=[

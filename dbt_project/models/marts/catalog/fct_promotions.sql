@@ -8,6 +8,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='promotion_date',
+        meta={'day_window_column': 'promotion_date'},
         incremental_predicates=window_delete_predicate('promotion_date'),
         on_schema_change='fail',
         indexes=[{'columns': ['promotion_date']}],

@@ -6,6 +6,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='coverage_date',
+        meta={'day_window_column': 'coverage_date'},
         incremental_predicates=window_delete_predicate('coverage_date'),
         on_schema_change='fail',
     )
