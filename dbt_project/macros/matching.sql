@@ -59,3 +59,8 @@
 {% macro price_tie_break_ok() -%}
     coalesce(price_tie_breaks.nearest_distance <= ln(1.05), false)
 {%- endmacro %}
+
+{#- The name_size key without its size: brand + name words, one product line in any pack size. -#}
+{% macro brand_name_key(name_size_key_column) -%}
+    regexp_replace({{ name_size_key_column }}, '\|[^|]*$', '')
+{%- endmacro %}

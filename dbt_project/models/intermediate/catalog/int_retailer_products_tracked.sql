@@ -84,14 +84,13 @@ from_window as (
 
 ),
 
--- What earlier runs knew about the products seen in the window (nothing on a full build).
+-- What earlier runs knew (nothing on a full build), left-joined below to the
+-- window's products by key. Not pre-joined to from_window here: the planner
+-- guesses a 200-row window and would re-run that join per window product.
 known as (
 
     {% if is_incremental() %}
-        select tracked.*
-        from {{ this }} as tracked
-        inner join from_window
-            on tracked.retailer_product_key = from_window.retailer_product_key
+        select * from {{ this }}
     {% else %}
         select from_window.*
         from from_window

@@ -1,7 +1,9 @@
 -- One row per price or pack-size change of a product at a branch: the day it
 -- was seen, against the previous observation of the same series (however
--- many days before). Flags an outlier jump (more than double, or under half)
--- and shrinkflation (pack down, price not down). Incremental over the window.
+-- many days before), or, for a product re-listed under a new retailer key,
+-- against the last observation of the product it replaced. Flags an outlier
+-- jump (more than double, or under half) and shrinkflation (pack down, price
+-- not down). Incremental over the window.
 {{
     config(
         materialized='incremental',
@@ -25,6 +27,36 @@ window_prices as (
 
 ),
 
+tracked_products as (
+
+    select * from {{ ref('int_retailer_products_tracked') }}
+
+),
+
+-- Retailer products first seen in the window that replace one delisted within
+-- the 14 days before: same retailer, brand and name words, a bigger pack of the
+-- same unit. Retailers often re-list a shrunk pack under a new SKU (and a new
+-- GTIN), which a comparison within one series never sees.
+relisted_products as (
+
+    select distinct on (new_product.retailer_product_key)
+        new_product.retailer_product_key,
+        old_product.retailer_product_key as predecessor_key
+    from tracked_products as new_product
+    inner join tracked_products as old_product
+        on
+            new_product.retailer = old_product.retailer
+            and {{ brand_name_key('new_product.name_size_key') }}
+            = {{ brand_name_key('old_product.name_size_key') }}
+            and new_product.package_unit = old_product.package_unit
+            and new_product.package_quantity < old_product.package_quantity
+            and new_product.first_seen_date > old_product.last_seen_date
+            and new_product.first_seen_date <= old_product.last_seen_date + 14
+    where {{ in_day_window('new_product.first_seen_date') }}
+    order by new_product.retailer_product_key asc, old_product.last_seen_date desc, old_product.retailer_product_key asc
+
+),
+
 -- The previous observation of the series: an index probe per row on
 -- (store_key, retailer_product_key, price_date), so cost follows new rows.
 with_previous as (
@@ -34,7 +66,8 @@ with_previous as (
         previous.price_date as previous_price_date,
         previous.price as previous_price,
         previous.package_quantity as previous_package_quantity,
-        previous.unit_price as previous_unit_price
+        previous.unit_price as previous_unit_price,
+        cast(null as text) as previous_retailer_product_key
     from window_prices
     cross join lateral (
         select
@@ -53,10 +86,53 @@ with_previous as (
 
 ),
 
+-- A re-listed product's first observation at a branch, against the last
+-- observation there of the product it replaced.
+relisted_with_previous as (
+
+    select
+        window_prices.*,
+        previous.price_date as previous_price_date,
+        previous.price as previous_price,
+        previous.package_quantity as previous_package_quantity,
+        previous.unit_price as previous_unit_price,
+        relisted_products.predecessor_key as previous_retailer_product_key
+    from window_prices
+    inner join relisted_products
+        on window_prices.retailer_product_key = relisted_products.retailer_product_key
+    cross join lateral (
+        select
+            earlier.price_date,
+            earlier.price,
+            earlier.package_quantity,
+            earlier.unit_price
+        from {{ ref('fct_prices_daily') }} as earlier
+        where
+            earlier.store_key = window_prices.store_key
+            and earlier.retailer_product_key = relisted_products.predecessor_key
+            and earlier.price_date < window_prices.price_date
+        order by earlier.price_date desc
+        limit 1
+    ) as previous
+    where not exists (
+        select 1
+        from {{ ref('fct_prices_daily') }} as same_series
+        where
+            same_series.store_key = window_prices.store_key
+            and same_series.retailer_product_key = window_prices.retailer_product_key
+            and same_series.price_date < window_prices.price_date
+    )
+
+),
+
 changes as (
 
     select *
-    from with_previous
+    from (
+        select * from with_previous
+        union all
+        select * from relisted_with_previous
+    ) as compared
     where
         price <> previous_price
         or package_quantity is distinct from previous_package_quantity
@@ -73,6 +149,7 @@ final as (
         product_key,
         retailer_product_key,
         retailer,
+        previous_retailer_product_key,
         previous_price_date,
         previous_price,
         price,
