@@ -100,20 +100,21 @@ relisted_with_previous as (
     from window_prices
     inner join relisted_products
         on window_prices.retailer_product_key = relisted_products.retailer_product_key
-    cross join lateral (
-        select
-            earlier.price_date,
-            earlier.price,
-            earlier.package_quantity,
-            earlier.unit_price
-        from {{ ref('fct_prices_daily') }} as earlier
-        where
-            earlier.store_key = window_prices.store_key
-            and earlier.retailer_product_key = relisted_products.predecessor_key
-            and earlier.price_date < window_prices.price_date
-        order by earlier.price_date desc
-        limit 1
-    ) as previous
+    cross join
+        lateral (
+            select
+                earlier.price_date,
+                earlier.price,
+                earlier.package_quantity,
+                earlier.unit_price
+            from {{ ref('fct_prices_daily') }} as earlier
+            where
+                earlier.store_key = window_prices.store_key
+                and earlier.retailer_product_key = relisted_products.predecessor_key
+                and earlier.price_date < window_prices.price_date
+            order by earlier.price_date desc
+            limit 1
+        ) as previous
     where not exists (
         select 1
         from {{ ref('fct_prices_daily') }} as same_series
