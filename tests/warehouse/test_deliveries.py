@@ -169,3 +169,16 @@ def test_empty_time_series_ships_empty_in_a_snapshot(probe_tables, tmp_path, mon
     monkeypatch.chdir(path)
     with duckdb.connect("probe.duckdb", read_only=True) as con:
         assert con.execute("select count(*) from probe_none").fetchone() == (0,)
+
+
+def test_a_query_failing_mid_stream_leaves_no_delivery(probe_tables, tmp_path):
+    # Row 4,000 divides by zero after thousands of rows were already written to parquet.
+    failing = DeliveryTable(
+        "probe_boom",
+        "select g as fact_id, date '2026-05-01' + g / 1000 as price_date, 1 / (g - 4000) as x"
+        " from generate_series(1, 5000) g",
+        partition_by="price_date",
+    )
+    with pytest.raises(Exception, match="division by zero"):
+        write_delivery(probe_tables, "probe", [failing], tmp_path)
+    assert not any((tmp_path / "probe").iterdir())  # neither a delivery nor a .partial folder
