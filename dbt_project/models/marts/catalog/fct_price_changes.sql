@@ -57,64 +57,25 @@ relisted_products as (
 
 ),
 
--- The previous observation of the series: an index probe per row on
--- (store_key, retailer_product_key, price_date), so cost follows new rows.
-with_previous as (
+-- The series each window row is compared with: its own, or, for a re-listed
+-- product's first observation at a branch, the product it replaced.
+compared_series as (
 
     select
         window_prices.*,
-        previous.price_date as previous_price_date,
-        previous.price as previous_price,
-        previous.package_quantity as previous_package_quantity,
-        previous.unit_price as previous_unit_price,
+        window_prices.retailer_product_key as series_key,
         cast(null as text) as previous_retailer_product_key
     from window_prices
-    cross join lateral (
-        select
-            earlier.price_date,
-            earlier.price,
-            earlier.package_quantity,
-            earlier.unit_price
-        from {{ ref('fct_prices_daily') }} as earlier
-        where
-            earlier.store_key = window_prices.store_key
-            and earlier.retailer_product_key = window_prices.retailer_product_key
-            and earlier.price_date < window_prices.price_date
-        order by earlier.price_date desc
-        limit 1
-    ) as previous
 
-),
-
--- A re-listed product's first observation at a branch, against the last
--- observation there of the product it replaced.
-relisted_with_previous as (
+    union all
 
     select
         window_prices.*,
-        previous.price_date as previous_price_date,
-        previous.price as previous_price,
-        previous.package_quantity as previous_package_quantity,
-        previous.unit_price as previous_unit_price,
+        relisted_products.predecessor_key as series_key,
         relisted_products.predecessor_key as previous_retailer_product_key
     from window_prices
     inner join relisted_products
         on window_prices.retailer_product_key = relisted_products.retailer_product_key
-    cross join
-        lateral (
-            select
-                earlier.price_date,
-                earlier.price,
-                earlier.package_quantity,
-                earlier.unit_price
-            from {{ ref('fct_prices_daily') }} as earlier
-            where
-                earlier.store_key = window_prices.store_key
-                and earlier.retailer_product_key = relisted_products.predecessor_key
-                and earlier.price_date < window_prices.price_date
-            order by earlier.price_date desc
-            limit 1
-        ) as previous
     where not exists (
         select 1
         from {{ ref('fct_prices_daily') }} as same_series
@@ -126,14 +87,38 @@ relisted_with_previous as (
 
 ),
 
+-- The previous observation of the compared series: an index probe per row on
+-- (store_key, retailer_product_key, price_date), so cost follows new rows.
+with_previous as (
+
+    select
+        compared_series.*,
+        previous.price_date as previous_price_date,
+        previous.price as previous_price,
+        previous.package_quantity as previous_package_quantity,
+        previous.unit_price as previous_unit_price
+    from compared_series
+    cross join lateral (
+        select
+            earlier.price_date,
+            earlier.price,
+            earlier.package_quantity,
+            earlier.unit_price
+        from {{ ref('fct_prices_daily') }} as earlier
+        where
+            earlier.store_key = compared_series.store_key
+            and earlier.retailer_product_key = compared_series.series_key
+            and earlier.price_date < compared_series.price_date
+        order by earlier.price_date desc
+        limit 1
+    ) as previous
+
+),
+
 changes as (
 
     select *
-    from (
-        select * from with_previous
-        union all
-        select * from relisted_with_previous
-    ) as compared
+    from with_previous
     where
         price <> previous_price
         or package_quantity is distinct from previous_package_quantity
