@@ -40,6 +40,19 @@ def test_cluster_listens_on_loopback_with_private_socket_dir(warehouse_settings:
     assert listen == "127.0.0.1"
 
 
+def test_embedded_cluster_sizes_shared_buffers_to_a_quarter_of_memory(warehouse_settings: Settings):
+    with psycopg.connect(warehouse_settings.database_url("catalog", role="smartcart_admin")) as conn:
+        buffers = conn.execute(
+            "select setting::bigint * 8192 / 1048576 from pg_settings where name = 'shared_buffers'"
+        ).fetchone()[0]
+        compression = conn.execute("show wal_compression").fetchone()[0]
+    assert buffers == cluster.shared_buffers_mb()
+    assert compression == "lz4"
+    assert cluster.shared_buffers_mb(2 * 2**30) == 512
+    assert cluster.shared_buffers_mb(256 * 2**20) == 128  # floor on tiny machines
+    assert cluster.shared_buffers_mb(256 * 2**30) == 8192  # cap on big ones
+
+
 def test_edited_migration_is_refused(warehouse_settings: Settings):
     with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
         conn.execute("drop schema if exists migration_probe cascade")

@@ -9,7 +9,7 @@
         meta={'day_window_column': 'event_date'},
         incremental_predicates=window_delete_predicate('event_date'),
         on_schema_change='fail',
-        indexes=[{'columns': ['event_date']}],
+        post_hook=["analyze {{ this }}"],
     )
 }}
 

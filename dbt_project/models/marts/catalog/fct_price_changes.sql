@@ -12,7 +12,7 @@
         meta={'day_window_column': 'change_date'},
         incremental_predicates=window_delete_predicate('change_date'),
         on_schema_change='fail',
-        indexes=[{'columns': ['change_date']}],
+        post_hook=["analyze {{ this }}"],
     )
 }}
 

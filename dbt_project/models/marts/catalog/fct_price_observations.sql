@@ -11,7 +11,7 @@
         meta={'day_window_column': 'observed_date'},
         incremental_predicates=window_delete_predicate('observed_date'),
         on_schema_change='fail',
-        indexes=[{'columns': ['observed_date']}],
+        post_hook=["analyze {{ this }}"],
     )
 }}
 

@@ -2,8 +2,11 @@
 -- observed that day by a succeeded crawl run, with its canonical product_key,
 -- a comparable unit price and per-row quality flags. Incremental over the
 -- partition's day window (vars min_date/max_date): delete+insert of those days.
--- The post-hooks index the series for the facts' per-row lookups and refresh
--- statistics so those lookups plan on the index.
+--
+-- The post-hooks (outside the transaction, after a full refresh has dropped
+-- the old table) add the series index the other facts probe per row, covering
+-- the columns they read so the probe never visits the table, and vacuum, which
+-- marks the new pages all-visible so those probes stay index-only (ADR 0008).
 {{
     config(
         materialized='incremental',
@@ -12,11 +15,15 @@
         meta={'day_window_column': 'price_date'},
         incremental_predicates=window_delete_predicate('price_date'),
         on_schema_change='fail',
-        indexes=[
-            {'columns': ['price_date']},
-            {'columns': ['store_key', 'retailer_product_key', 'price_date']},
+        post_hook=[
+            {
+                'sql': 'create index if not exists {{ this.identifier }}_series_idx on {{ this }}'
+                ~ ' (store_key, retailer_product_key, price_date)'
+                ~ ' include (price, package_quantity, unit_price, in_stock)',
+                'transaction': false,
+            },
+            {'sql': 'vacuum (analyze) {{ this }}', 'transaction': false},
         ],
-        post_hook=["analyze {{ this }}"],
     )
 }}
 

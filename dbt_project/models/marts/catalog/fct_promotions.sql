@@ -11,7 +11,7 @@
         meta={'day_window_column': 'promotion_date'},
         incremental_predicates=window_delete_predicate('promotion_date'),
         on_schema_change='fail',
-        indexes=[{'columns': ['promotion_date']}],
+        post_hook=["analyze {{ this }}"],
     )
 }}
 
