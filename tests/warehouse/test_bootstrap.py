@@ -11,8 +11,9 @@ import pytest
 
 from warehouse import cluster
 from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings, database_name
+from warehouse.config import DATABASES, ConfigurationError, Settings, database_name
 from warehouse.migrate import Migration, MigrationError, apply_migrations
+from warehouse.platform import server_settings
 
 pytestmark = pytest.mark.integration
 
@@ -40,17 +41,62 @@ def test_cluster_listens_on_loopback_with_private_socket_dir(warehouse_settings:
     assert listen == "127.0.0.1"
 
 
-def test_embedded_cluster_sizes_shared_buffers_to_a_quarter_of_memory(warehouse_settings: Settings):
+def test_embedded_cluster_memory_follows_its_budget(warehouse_settings: Settings):
+    """The fixture gives the test cluster a small budget (SMARTCART_PG_MEMORY); the server uses it."""
+    expected = server_settings.memory_settings()
     with psycopg.connect(warehouse_settings.database_url("catalog", role="smartcart_admin")) as conn:
-        buffers = conn.execute(
-            "select setting::bigint * 8192 / 1048576 from pg_settings where name = 'shared_buffers'"
-        ).fetchone()[0]
+        live = {
+            name: conn.execute("select pg_size_bytes(current_setting(%s))", (name,)).fetchone()[0]
+            for name in expected
+        }
         compression = conn.execute("show wal_compression").fetchone()[0]
-    assert buffers == cluster.shared_buffers_mb()
+    assert live == {name: int(value.removesuffix("MB")) * 2**20 for name, value in expected.items()}
+    assert os.environ.get("SMARTCART_PG_MEMORY")  # set by the fixture: small, not a quarter of RAM
     assert compression == "lz4"
-    assert cluster.shared_buffers_mb(2 * 2**30) == 512
-    assert cluster.shared_buffers_mb(256 * 2**20) == 128  # floor on tiny machines
-    assert cluster.shared_buffers_mb(256 * 2**30) == 8192  # cap on big ones
+
+
+def test_memory_budget_is_laptop_sized_and_configurable():
+    gib = 2**30
+    # Default: a quarter of the machine, at most 4 GB, a quarter of that for shared_buffers.
+    assert server_settings.memory_settings({}, 8 * gib)["shared_buffers"] == "512MB"
+    assert server_settings.memory_settings({}, 256 * gib)["shared_buffers"] == "1024MB"
+    assert server_settings.memory_settings({}, 1 * gib)["shared_buffers"] == "128MB"  # floor
+    budget = server_settings.memory_settings({"SMARTCART_PG_MEMORY": "8GB"}, 4 * gib)
+    assert budget["shared_buffers"] == "2048MB" and budget["maintenance_work_mem"] == "1024MB"
+    explicit = {"SMARTCART_PG_MEMORY": "1GB", "SMARTCART_PG_SHARED_BUFFERS": "300MB"}
+    assert server_settings.memory_settings(explicit, 64 * gib)["shared_buffers"] == "300MB"
+    with pytest.raises(ConfigurationError, match="SMARTCART_PG_MEMORY='lots'.*512MB"):
+        server_settings.memory_settings({"SMARTCART_PG_MEMORY": "lots"})
+
+
+def test_settings_are_rewritten_at_start_and_override_old_auto_conf(tmp_path):
+    """Clusters made by older code had synchronous_commit = off in postgresql.auto.conf."""
+    (tmp_path / "postgresql.conf").write_text("port = 5432\n")
+    (tmp_path / "postgresql.auto.conf").write_text("synchronous_commit = off\nwork_mem = '1GB'\nfoo = 1\n")
+    settings = server_settings.server_settings({"SMARTCART_PG_MEMORY": "1GB"})
+    server_settings.write_server_settings(tmp_path, settings)
+    server_settings.write_server_settings(tmp_path, settings)
+    assert (tmp_path / "postgresql.conf").read_text().count("smartcart.conf") == 1
+    assert (tmp_path / "postgresql.auto.conf").read_text().strip() == "foo = 1"
+    assert "synchronous_commit = on" in (tmp_path / "smartcart.conf").read_text()
+    with pytest.raises(ConfigurationError, match="SMARTCART_PG_WAL_LEVEL"):
+        server_settings.server_settings({"SMARTCART_PG_WAL_LEVEL": "logical!"})
+
+
+def test_durability_settings_are_live(warehouse_settings: Settings):
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        live = {
+            name: conn.execute(f"show {name}").fetchone()[0]
+            for name in ("synchronous_commit", "fsync", "full_page_writes", "wal_level")
+        }
+        interval = conn.execute("show client_connection_check_interval").fetchone()[0]
+    assert live == {
+        "synchronous_commit": "on",
+        "fsync": "on",
+        "full_page_writes": "on",
+        "wal_level": "minimal",
+    }
+    assert interval == "2s"
 
 
 def test_edited_migration_is_refused(warehouse_settings: Settings):

@@ -1,0 +1,1 @@
+"""The platform: the embedded cluster, its server settings, connections, backups."""
