@@ -37,17 +37,24 @@ class AccessPolicy:
     roles: dict[str, str]
     databases: dict[str, dict]
     session_limits: dict[str, dict[str, str]] = field(default_factory=dict)
+    member_of: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = ROLES_FILE) -> AccessPolicy:
         data = yaml.safe_load(path.read_text())
         policy = cls(
-            roles=data["roles"], databases=data["databases"], session_limits=data.get("session_limits") or {}
+            roles=data["roles"],
+            databases=data["databases"],
+            session_limits=data.get("session_limits") or {},
+            member_of=data.get("member_of") or {},
         )
         policy.validate()
         return policy
 
     def validate(self) -> None:
+        for role, predefined in self.member_of.items():
+            if role not in self.roles or not all(name.startswith("pg_") for name in predefined):
+                raise ValueError(f"roles.yml: member_of.{role}: only predefined pg_* roles, got {predefined}")
         for role, limits in self.session_limits.items():
             if role not in self.roles:
                 raise ValueError(f"roles.yml: session_limits names unknown role {role}")
@@ -102,6 +109,21 @@ def ensure_roles(
                 sql.SQL(verb), sql.Identifier(role), sql.Literal(passwords[role])
             )
         )
+        declared = set(policy.member_of.get(role, []))
+        current = {
+            name
+            for (name,) in conn.execute(
+                "select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid "
+                "join pg_roles r on r.oid = m.member where r.rolname = %s and g.rolname like 'pg\\_%%'",
+                (role,),
+            )
+        }
+        for predefined in sorted(declared - current):
+            conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(predefined), sql.Identifier(role)))
+        for predefined in sorted(current - declared):
+            conn.execute(
+                sql.SQL("revoke {} from {}").format(sql.Identifier(predefined), sql.Identifier(role))
+            )
         for name in SESSION_LIMITS:
             value = limits[role].get(name)
             if value:
