@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -107,10 +110,12 @@ def test_edited_migration_is_refused(warehouse_settings: Settings):
 
         original = migrate.migrations_for
         try:
-            migrate.migrations_for = lambda db: [Migration("9999", "probe", "create schema migration_probe")]
+            migrate.migrations_for = lambda db, root=None: [
+                Migration("9999", "probe", "create schema migration_probe")
+            ]
             assert apply_migrations(conn, "catalog") == ["9999"]
             assert apply_migrations(conn, "catalog") == []
-            migrate.migrations_for = lambda db: [
+            migrate.migrations_for = lambda db, root=None: [
                 Migration("9999", "probe", "create schema migration_probe_x")
             ]
             with pytest.raises(MigrationError, match="edited after it was applied"):
@@ -148,3 +153,75 @@ def test_external_url_replaces_embedded_database():
     )
     assert not settings.is_embedded("catalog") and settings.is_embedded("vault")
     assert settings.database_url("catalog", "smartcart_analyst") == "postgresql://u:p@db:5432/c"
+
+
+def _ledger(conn) -> set[str]:
+    return {row[0] for row in conn.execute("select version from public.smartcart_schema_migrations")}
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(warehouse_settings: Settings, tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "9990_probe_schema.sql").write_text("create schema migration_probe_ok;\n")
+    (folder / "9991_probe_broken.sql").write_text(
+        "create table migration_probe_ok.half (id int primary key);\n"
+        "insert into migration_probe_ok.half values (1), (2);\n"
+        "alter table raw.scrape_runs add column migration_probe_col int;\n"
+        "select 1 / 0;  -- the deliberate bug\n"
+    )
+    with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
+        try:
+            with pytest.raises(
+                MigrationError, match="9991_probe_broken failed and was rolled back.*division by zero"
+            ):
+                apply_migrations(conn, "catalog", root=tmp_path)
+            assert "9990" in _ledger(conn) and "9991" not in _ledger(conn)
+            assert conn.execute("select to_regclass('migration_probe_ok.half')").fetchone()[0] is None
+            columns = {r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'scrape_runs'"
+            )}  # fmt: skip
+            assert "migration_probe_col" not in columns
+            # Fixed, it applies on the next run (it was never recorded, so editing it is allowed).
+            (folder / "9991_probe_broken.sql").write_text("create table migration_probe_ok.half (id int);\n")
+            assert apply_migrations(conn, "catalog", root=tmp_path) == ["9991"]
+        finally:
+            conn.execute("drop schema if exists migration_probe_ok cascade")
+            conn.execute("delete from public.smartcart_schema_migrations where version in ('9990', '9991')")
+
+
+def test_a_migration_that_ends_its_own_transaction_is_refused_before_it_runs(warehouse_settings, tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "9993_probe_commit.sql").write_text(
+        "create schema migration_probe_commit;\ncommit;\nselect 1 / 0;\n"
+    )
+    with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
+        with pytest.raises(MigrationError, match="'commit' would end the migration's own transaction"):
+            apply_migrations(conn, "catalog", root=tmp_path)
+        assert conn.execute("select to_regnamespace('migration_probe_commit')").fetchone()[0] is None
+    # Keywords inside PL/pgSQL bodies, strings and comments are not transaction control.
+    from warehouse.migrate import MIGRATIONS_DIR, migrations_for, transaction_control_statements
+
+    for database in ("vault", "catalog", "behavior"):
+        assert migrations_for(database, MIGRATIONS_DIR)
+    body = "do $$ begin perform 1; end $$;\n-- commit;\nselect 'rollback;';\nBEGIN ;"
+    assert transaction_control_statements(body) == ["BEGIN"]
+
+
+def test_root_with_a_home_the_server_user_cannot_enter_is_told_what_to_do():
+    """As root, a SMARTCART_HOME inside a 0700 root-only folder (mktemp -d) fails before initdb."""
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the server to the postgres OS user")
+    private = Path(tempfile.mkdtemp())  # what `mktemp -d` makes: /tmp/tmp.XXXX, mode 0700, root's
+    try:
+        home = private / "home"
+        settings = Settings.from_env({"SMARTCART_HOME": str(home)})
+        with pytest.raises(cluster.ClusterError, match=f"cannot enter {private}.*chmod o\\+x {private}"):
+            cluster.start(settings, roles=[])
+        assert not (home / "postgres" / "data" / "PG_VERSION").exists()
+        # Following the advice works: the server user can now reach the home.
+        os.chmod(private, 0o711)
+        cluster._check_traversable(home)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
