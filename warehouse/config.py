@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from warehouse.access.roles import Role
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # The four databases of the brief, by short name.
@@ -21,7 +23,7 @@ DATABASES: tuple[str, ...] = ("vault", "catalog", "behavior", "dagster")
 
 # The superuser of the embedded cluster; used only for bootstrap (databases,
 # roles, migrations, grants), never by pipelines.
-ADMIN_ROLE = "smartcart_admin"
+ADMIN_ROLE = Role.ADMIN
 
 
 class ConfigurationError(RuntimeError):

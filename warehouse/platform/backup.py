@@ -28,11 +28,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from warehouse.access.roles import Role
 from warehouse.config import ADMIN_ROLE, DATABASES, ConfigurationError, Settings, database_name
 from warehouse.migrate import migrations_for
 from warehouse.platform import libpq
 
-BACKUP_ROLE = "smartcart_backup"
+BACKUP_ROLE = Role.BACKUP
 MANIFEST = "manifest.json"
 DEFAULT_KEEP = 7
 MIGRATIONS_TABLE = "public.smartcart_schema_migrations"
