@@ -1,12 +1,12 @@
-"""Least privilege from warehouse/access/roles.yml: every grant works and every denial holds."""
+"""Least privilege from warehouse/platform/access/roles.yml: every grant works and every denial holds."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from warehouse.access.grants import AccessPolicy
-from warehouse.config import DATABASES, Settings
+from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.config import DATABASES, Settings
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ import stat
 import psycopg
 import pytest
 
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings, database_name
-from warehouse.migrate import Migration, MigrationError, apply_migrations
+from warehouse.platform import cluster
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, Settings, database_name
+from warehouse.platform.migrate import Migration, MigrationError, apply_migrations
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +57,7 @@ def test_edited_migration_is_refused(warehouse_settings: Settings):
     with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
         conn.execute("drop schema if exists migration_probe cascade")
         conn.execute("delete from public.smartcart_schema_migrations where version = '9999'")
-        import warehouse.migrate as migrate
+        import warehouse.platform.migrate as migrate
 
         original = migrate.migrations_for
         try:

@@ -1,5 +1,5 @@
 """Crowd price reports: one run per dropped file, loaded whole or rejected whole
-(``warehouse.crowd_reports``). A rejected file is a normal outcome, not a failed run: its reasons
+(``warehouse.landing.crowd_reports``). A rejected file is a normal outcome, not a failed run: its reasons
 are in the run's metadata, in raw.crowd_report_files and in ``rejected/<file>.reasons.json``."""
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.crowd_reports import process_report_file
+from warehouse.landing.crowd_reports import process_report_file
 
 LOADER_ROLE = "smartcart_scraper"  # the catalog raw writer (roles.yml)
 

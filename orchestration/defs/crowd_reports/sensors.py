@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.defs.crowd_reports.assets import crowd_reports_job
 from orchestration.defs.resources import WarehouseResource
-from warehouse.crowd_reports import SUPPORTED, dropzone_dir
+from warehouse.landing.crowd_reports import SUPPORTED, dropzone_dir
 
 
 def pending_report_files(folder) -> list:

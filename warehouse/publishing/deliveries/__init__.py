@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.deliveries import documents
-from warehouse.deliveries.export import DeliveryTable, export_query, sha256_of
+from warehouse.publishing.deliveries import documents
+from warehouse.publishing.deliveries.export import DeliveryTable, export_query, sha256_of
 
 __all__ = ["DeliveryError", "DeliveryTable", "verify_delivery", "write_delivery"]
 

@@ -6,7 +6,7 @@ observations are landed in COPY text format and streamed to ``COPY ... FROM STDI
 without Python touching each row (the load costs what a plain COPY costs); membership of the
 partition is then checked with one count. Stores and rejects (small) stream from JSONL.
 
-No Scrapy import here: the landing contract lives in ``scrapers.landing``.
+No Scrapy import here: the landing contract lives in ``warehouse.domain.landing``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from scrapers.landing import (
+from warehouse.domain.landing import (
     PRICE_OBSERVATION_COLUMNS,
     REJECTED_ITEM_COLUMNS,
     STORE_COLUMNS,

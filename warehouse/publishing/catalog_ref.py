@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 TRANSFORM_ROLE = "smartcart_transform"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -1,6 +1,6 @@
 """The crawl landing: the files one crawl writes and the loader reads, and their column order.
 
-Deliberately free of Scrapy imports so ``warehouse.loading`` and Dagster can use it cheaply.
+Deliberately free of Scrapy imports so ``warehouse.landing.loading`` and Dagster can use it cheaply.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ REJECTED_ITEMS_FILE = "rejected_items.jsonl"
 CRAWL_STATS_FILE = "crawl_stats.json"
 
 # Column order of raw.price_observations / raw.stores / raw.rejected_items (see
-# warehouse/migrations/catalog/0001_raw_landing.sql); JSONL keys use the same names.
+# warehouse/platform/migrations/catalog/0001_raw_landing.sql); JSONL keys use the same names.
 PRICE_OBSERVATION_COLUMNS: tuple[str, ...] = (
     "retailer", "store_id", "retailer_product_id", "product_name", "brand", "category_path", "gtin",
     "package_size_text", "package_quantity", "package_unit", "price", "was_price", "currency",

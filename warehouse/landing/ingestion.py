@@ -34,7 +34,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 from warehouse.vault.api import Vault
 from warehouse.vault.erasure import process_erasures
 

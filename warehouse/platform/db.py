@@ -1,10 +1,10 @@
-"""Connections to the SmartCart databases, resolved through warehouse.config."""
+"""Connections to the SmartCart databases, resolved through warehouse.platform.config."""
 
 from __future__ import annotations
 
 import psycopg
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 
 def connect(

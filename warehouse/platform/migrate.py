@@ -1,4 +1,4 @@
-"""Versioned SQL migrations, one folder per database: warehouse/migrations/<database>/NNNN_name.sql.
+"""Versioned SQL migrations, one folder per database: warehouse/platform/migrations/<database>/NNNN_name.sql.
 
 Each file runs once, in order, inside its own transaction, and is recorded with its
 checksum in public.smartcart_schema_migrations. Editing an applied file is an error:

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from warehouse.deliveries.numeric_wire import MAX_INT64_PRECISION, decimal_from_numeric_send
+from warehouse.publishing.deliveries.numeric_wire import MAX_INT64_PRECISION, decimal_from_numeric_send
 
 # Rows buffered per output file before a row group is written: big enough for good
 # compression, small enough that memory does not grow with the table.

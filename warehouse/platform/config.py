@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from warehouse.platform.cluster_state import read_cluster_state
+from warehouse.platform.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # The four databases of the brief, by short name.
 DATABASES: tuple[str, ...] = ("vault", "catalog", "behavior", "dagster")
@@ -22,10 +25,6 @@ DATABASES: tuple[str, ...] = ("vault", "catalog", "behavior", "dagster")
 # The superuser of the embedded cluster; used only for bootstrap (databases,
 # roles, migrations, grants), never by pipelines.
 ADMIN_ROLE = "smartcart_admin"
-
-
-class ConfigurationError(RuntimeError):
-    """A setting is missing or wrong; the message says what to set."""
 
 
 def database_name(database: str) -> str:
@@ -97,8 +96,6 @@ class Settings:
         dbname = database_name(database)
         if not self.is_embedded(database):
             return self.external_urls[database]
-        from warehouse.cluster import read_cluster_state  # local import: avoids a cycle
-
         state = read_cluster_state(self)
         role = role or ADMIN_ROLE
         password = role_password(self, role)

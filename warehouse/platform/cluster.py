@@ -20,25 +20,18 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from warehouse.config import ADMIN_ROLE, ConfigurationError, Settings
+from warehouse.platform.cluster_state import ClusterState, read_cluster_state
+from warehouse.platform.cluster_state import state_file as _state_file
+from warehouse.platform.config import ADMIN_ROLE, ConfigurationError, Settings
 
 DEFAULT_PORT = 54329  # a high port unlikely to clash with a system PostgreSQL on 5432
 
 
 class ClusterError(RuntimeError):
     """The embedded cluster could not be created or started; the message says why."""
-
-
-@dataclass(frozen=True)
-class ClusterState:
-    port: int
-    data_dir: str
-    socket_dir: str
-    bin_dir: str
-    log_file: str
 
 
 SERVER_BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -123,19 +116,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _state_file(settings: Settings) -> Path:
-    return settings.cluster_dir / "cluster.json"
-
-
-def read_cluster_state(settings: Settings) -> ClusterState:
-    try:
-        return ClusterState(**json.loads(_state_file(settings).read_text()))
-    except FileNotFoundError as exc:
-        raise ConfigurationError(
-            f"the embedded cluster under {settings.cluster_dir} has not been created: run `smartcart db start`"
-        ) from exc
 
 
 def _write_owner_only(path: Path, text: str) -> None:

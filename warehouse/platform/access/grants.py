@@ -1,4 +1,4 @@
-"""Apply warehouse/access/roles.yml: roles, CONNECT, schema and table privileges. Idempotent.
+"""Apply warehouse/platform/access/roles.yml: roles, CONNECT, schema and table privileges. Idempotent.
 
 Revokes first what PUBLIC gets by default (CONNECT, TEMP), so a role reaches only the
 databases and schemas the file names. Default privileges cover tables created later
@@ -14,7 +14,7 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from warehouse.config import ADMIN_ROLE, database_name
+from warehouse.platform.config import ADMIN_ROLE, database_name
 
 ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
 LEVELS = ("read", "write", "build")

@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 __all__ = ["CrowdFileOutcome", "dropzone_dir", "parse_report_file", "process_report_file", "validate_reports"]
 

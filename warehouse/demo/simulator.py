@@ -25,8 +25,8 @@ from pathlib import Path
 
 import psycopg
 
-from warehouse.config import Settings
-from warehouse.ingestion import app_events_dropzone
+from warehouse.landing.ingestion import app_events_dropzone
+from warehouse.platform.config import Settings
 from warehouse.vault.api import NewUser, Vault
 from warehouse.vault.passwords import hash_password
 

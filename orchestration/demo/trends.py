@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from warehouse.config import Settings
-from warehouse.simulator import SimulationConfig, SimulationResult, simulate
+from warehouse.demo.simulator import SimulationConfig, SimulationResult, simulate
+from warehouse.platform.config import Settings
 
 TRENDS_BUYER_ROLE = "smartcart_trends_buyer"
 TRENDS_TABLES = (
@@ -73,7 +73,7 @@ def demo_trends(settings: Settings, users: int, seed: int, say=print) -> bool:
     """The trends part of `smartcart demo`: simulate, ingest, catalog_ref, dbt build; print a summary."""
     import time
 
-    from orchestration.cli import failure_messages
+    from orchestration.run_reports import failure_messages
 
     started = time.monotonic()
     simulation, result = simulate_and_build(settings, users=users, seed=seed)

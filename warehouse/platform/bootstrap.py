@@ -10,10 +10,15 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from warehouse import cluster
-from warehouse.access.grants import AccessPolicy, apply_database_grants, ensure_database, ensure_roles
-from warehouse.config import DATABASES, Settings
-from warehouse.migrate import apply_migrations
+from warehouse.platform import cluster
+from warehouse.platform.access.grants import (
+    AccessPolicy,
+    apply_database_grants,
+    ensure_database,
+    ensure_roles,
+)
+from warehouse.platform.config import DATABASES, Settings
+from warehouse.platform.migrate import apply_migrations
 
 
 @dataclass

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.quality.suites import BLOCKING, TableSuite
+from warehouse.publishing.quality.suites import BLOCKING, TableSuite
 
 # GX prints progress bars per metric; a pipeline log wants results, not bars.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from warehouse.config import Settings
-from warehouse.quality.runner import SuiteOutcome, run_suites
-from warehouse.quality.suites import SUITES_BY_PRODUCT
+from warehouse.platform.config import Settings
+from warehouse.publishing.quality.runner import SuiteOutcome, run_suites
+from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
 
 # The role each product's checks read with: what the product's own pipeline may read.
 CHECK_ROLES = {
@@ -60,7 +60,7 @@ def run_product_checks(settings: Settings, product: str, run_id: str) -> list[Su
 def _with_privacy_scan(settings: Settings, verdict: dict) -> dict:
     """Trends ship only if no value anywhere in the trends schema equals a vault identifier
     (email, username, app user id) and no row counts fewer than k shoppers."""
-    from warehouse.quality.suites import K_THRESHOLD
+    from warehouse.publishing.quality.suites import K_THRESHOLD
     from warehouse.vault.leaks import find_identifier_leaks, find_trends_rows_under_k
 
     problems = [f"identifier leak in {leak}" for leak in find_identifier_leaks(settings, schemas=("trends",))]
