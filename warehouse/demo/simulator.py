@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 
+from warehouse.domain.regions import REGION_POSTCODES
 from warehouse.landing.ingestion import app_events_dropzone
 from warehouse.platform.config import Settings
 from warehouse.vault.api import NewUser, Vault
@@ -32,15 +33,7 @@ from warehouse.vault.passwords import hash_password
 
 CATALOG_READER_ROLE = "smartcart_analyst"
 # A postcode per state, used when the catalog has no store in a region (Australian demo market).
-STATE_POSTCODES = {
-    "NSW": ["2000", "2150", "2250"],
-    "VIC": ["3000", "3150", "3006"],
-    "QLD": ["4000", "4101"],
-    "WA": ["6000"],
-    "SA": ["5000"],
-    "TAS": ["7000"],
-    "ACT": ["2600"],
-}
+STATE_POSTCODES = {region: [postcode] for region, postcode in REGION_POSTCODES["AU"].items()}
 PREFERENCES = [("organic", [True, False]), ("brand", ["home_brand", "any"]), ("max_stores", [1, 2, 3])]
 
 

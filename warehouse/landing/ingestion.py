@@ -34,6 +34,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from warehouse.domain.regions import postcode_region
 from warehouse.platform.config import Settings
 from warehouse.vault.api import Vault
 from warehouse.vault.erasure import process_erasures
@@ -61,33 +62,7 @@ OPTIONAL_FIELDS = {"list_name"}
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.\- ]{1,40}$")
 
-# Australian postcodes -> state (the regions the catalog's stores carry). Coarse on purpose:
-# a full postcode next to a pseudonymous id is location data; a state holds thousands of shoppers.
-_POSTCODE_RANGES = [
-    (200, 299, "ACT"),
-    (2600, 2618, "ACT"),
-    (2900, 2920, "ACT"),
-    (1000, 2999, "NSW"),
-    (3000, 3999, "VIC"),
-    (8000, 8999, "VIC"),
-    (4000, 4999, "QLD"),
-    (9000, 9999, "QLD"),
-    (5000, 5999, "SA"),
-    (6000, 6999, "WA"),
-    (7000, 7999, "TAS"),
-    (800, 999, "NT"),
-]
-
-
-def postcode_region(postcode: str) -> str:
-    """The state of an Australian postcode, or 'unknown' (never the postcode itself)."""
-    if not (isinstance(postcode, str) and postcode.isdigit() and 3 <= len(postcode) <= 4):
-        return "unknown"
-    number = int(postcode)
-    for low, high, state in _POSTCODE_RANGES:
-        if low <= number <= high:
-            return state
-    return "unknown"
+# Postcodes are coarsened to their region (warehouse.domain.regions): never stored whole.
 
 
 def app_events_dropzone(settings: Settings) -> Path:
