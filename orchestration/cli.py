@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from orchestration.run_reports import failure_messages
-from warehouse.platform.config import DATABASES, ConfigurationError, Settings
+from warehouse.platform.config import ConfigurationError, Settings
 
 
 def _date(value: str | None):
@@ -24,46 +24,6 @@ def _date(value: str | None):
 
 def _print(message: str = "") -> None:
     print(message, flush=True)
-
-
-# --- db ---------------------------------------------------------------------------------
-def cmd_db(args: argparse.Namespace) -> int:
-    from warehouse.platform import cluster
-    from warehouse.platform.bootstrap import bootstrap
-
-    settings = Settings.from_env()
-    if args.action == "start":
-        report = bootstrap(settings)
-        where = f"127.0.0.1:{report.port}" if report.port else "external servers"
-        applied = {db: v for db, v in report.migrations_applied.items() if v}
-        _print(
-            f"SmartCart databases ready on {where} (home {settings.home}); migrations applied now: {applied or 'none'}"
-        )
-        return 0
-    if args.action == "stop":
-        was_running = cluster.stop(settings)
-        _print("embedded cluster stopped" if was_running else "embedded cluster was not running")
-        return 0
-    if args.action == "status":
-        for database in DATABASES:
-            kind = (
-                "embedded"
-                if settings.is_embedded(database)
-                else "external (" + f"SMARTCART_{database.upper()}_URL)"
-            )
-            _print(f"{database:9s} {kind}")
-        if settings.uses_embedded_cluster:
-            running = cluster.is_running(settings)
-            port = cluster.read_cluster_state(settings).port if running else None
-            _print(
-                f"embedded cluster: {'running on 127.0.0.1:' + str(port) if running else 'stopped'} ({settings.cluster_dir})"
-            )
-            return 0 if running else 3
-        return 0
-    if args.action == "url":
-        _print(settings.database_url(args.database, args.role))
-        return 0
-    raise AssertionError(args.action)
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -292,11 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--shoppers", type=int, default=150, help="simulated app shoppers for trends (0: skip)")
     demo.set_defaults(func=cmd_demo)
 
-    db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
-    db.add_argument("--role", default=None, help="role for `url` (default: the admin role)")
-    db.add_argument("--database", default="catalog", choices=list(DATABASES), help="database for `url`")
-    db.set_defaults(func=cmd_db)
+    __import__("warehouse.platform.db_cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart db ...
 
     ui = sub.add_parser("ui", help="Dagster webserver + daemon on the SmartCart code location")
     ui.add_argument("--host", default="127.0.0.1")

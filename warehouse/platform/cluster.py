@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import grp
 import json
 import os
 import pwd
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from pathlib import Path
 from warehouse.platform.cluster_state import ClusterState, read_cluster_state
 from warehouse.platform.cluster_state import state_file as _state_file
 from warehouse.platform.config import ADMIN_ROLE, ConfigurationError, Settings
+from warehouse.platform.server_settings import server_settings, write_server_settings
 
 DEFAULT_PORT = 54329  # a high port unlikely to clash with a system PostgreSQL on 5432
 
@@ -91,14 +94,32 @@ def _give_to_server_user(path: Path) -> None:
 
 
 def _check_traversable(path: Path) -> None:
-    """The server user must be able to reach SMARTCART_HOME (e.g. not under a 0700 /root)."""
-    if not _server_user():
+    """The server user must be able to enter SMARTCART_HOME and every folder above it.
+
+    As root, initdb and the server run as the postgres OS user; a home inside a 0700 root-only
+    folder (`mktemp -d`, /root) fails deep inside initdb with "Permission denied". Say so first.
+    """
+    user = _server_user()
+    if not user:
         return
-    for parent in [*reversed(path.parents)]:
-        if parent.exists() and not os.stat(parent).st_mode & 0o001:
+    record = pwd.getpwnam(user)
+    groups = {record.pw_gid, *(g.gr_gid for g in grp.getgrall() if user in g.gr_mem)}
+    for folder in [*reversed(path.parents), path]:
+        if not folder.exists():
+            break
+        info = os.stat(folder)
+        if info.st_uid == record.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
             raise ClusterError(
-                f"the postgres OS user cannot enter {parent} (mode {oct(os.stat(parent).st_mode & 0o777)}); "
-                "set SMARTCART_HOME to a folder under a world-traversable path such as /tmp or /srv"
+                f"running as root, the PostgreSQL server runs as the OS user {user!r}, which cannot enter "
+                f"{folder} (owner uid {info.st_uid}, mode {oct(stat.S_IMODE(info.st_mode))}), so initdb would "
+                f"fail. Either let it through (`chmod o+x {folder}`), or set SMARTCART_HOME to a folder "
+                "under a world-traversable path such as /srv/smartcart or /tmp, or run as an unprivileged user."
             )
 
 
@@ -210,6 +231,8 @@ def start(settings: Settings, roles: list[str]) -> ClusterState:
             return read_cluster_state(settings)
 
         port = _choose_port(settings, previous)
+        conf = write_server_settings(data_dir, server_settings())
+        _give_to_server_user(conf)
         log_file.touch()
         _give_to_server_user(log_file)
         state = ClusterState(
@@ -279,27 +302,6 @@ def _initdb(bin_dir: Path, data_dir: Path, admin_password: str) -> None:
         pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
         raise ClusterError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
-    # Tuned for a small analytics box: bulk loads and dbt, not many connections.
-    # shared_buffers follows the usual quarter of memory, so a daily build's index
-    # inserts into 30M-row facts hit buffers; WAL compression and a longer
-    # checkpoint interval keep full-page images of those indexes from dominating it.
-    with open(data_dir / "postgresql.auto.conf", "a") as conf:
-        conf.write(
-            f"shared_buffers = '{shared_buffers_mb()}MB'\nwork_mem = '64MB'\n"
-            "maintenance_work_mem = '256MB'\nmax_wal_size = '8GB'\ncheckpoint_timeout = '15min'\n"
-            "wal_compression = lz4\nsynchronous_commit = off\nmax_connections = 200\n"
-        )
-
-
-def shared_buffers_mb(memory_bytes: int | None = None) -> int:
-    """A quarter of this machine's memory (or its cgroup limit), between 128 MB and 8 GB."""
-    if memory_bytes is None:
-        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        with contextlib.suppress(OSError, ValueError):
-            limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-            if limit != "max":
-                memory_bytes = min(memory_bytes, int(limit))
-    return max(128, min(8192, memory_bytes // 4 // 2**20))
 
 
 def _wait_ready(port: int, timeout: float = 30.0) -> None:

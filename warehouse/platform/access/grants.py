@@ -7,7 +7,10 @@ by migrations (admin) and by dbt (smartcart_transform).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -20,21 +23,44 @@ ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
 LEVELS = ("read", "write", "build")
 # Roles whose tables need default privileges for readers (they create tables).
 TABLE_CREATORS = (ADMIN_ROLE, "smartcart_transform")
+# Session limits roles.yml may set, and the variable that overrides each for every listed role.
+SESSION_LIMITS = {
+    "statement_timeout": "SMARTCART_PG_STATEMENT_TIMEOUT",
+    "lock_timeout": "SMARTCART_PG_LOCK_TIMEOUT",
+    "idle_in_transaction_session_timeout": "SMARTCART_PG_IDLE_IN_TRANSACTION_TIMEOUT",
+}
+_DURATION = re.compile(r"^\d+\s*(ms|s|min|h|d)?$")
 
 
 @dataclass(frozen=True)
 class AccessPolicy:
     roles: dict[str, str]
     databases: dict[str, dict]
+    session_limits: dict[str, dict[str, str]] = field(default_factory=dict)
+    member_of: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = ROLES_FILE) -> AccessPolicy:
         data = yaml.safe_load(path.read_text())
-        policy = cls(roles=data["roles"], databases=data["databases"])
+        policy = cls(
+            roles=data["roles"],
+            databases=data["databases"],
+            session_limits=data.get("session_limits") or {},
+            member_of=data.get("member_of") or {},
+        )
         policy.validate()
         return policy
 
     def validate(self) -> None:
+        for role, predefined in self.member_of.items():
+            if role not in self.roles or not all(name.startswith("pg_") for name in predefined):
+                raise ValueError(f"roles.yml: member_of.{role}: only predefined pg_* roles, got {predefined}")
+        for role, limits in self.session_limits.items():
+            if role not in self.roles:
+                raise ValueError(f"roles.yml: session_limits names unknown role {role}")
+            for name, value in limits.items():
+                if name not in SESSION_LIMITS or not _DURATION.match(str(value)):
+                    raise ValueError(f"roles.yml: session_limits.{role}: bad limit {name}: {value}")
         for database, spec in self.databases.items():
             database_name(database)
             for role in [*spec.get("connect", []), *spec.get("temporary", [])]:
@@ -49,8 +75,32 @@ class AccessPolicy:
         return ((self.databases.get(database, {}).get("schemas") or {}).get(schema) or {}).get(role)
 
 
-def ensure_roles(conn: psycopg.Connection, policy: AccessPolicy, passwords: dict[str, str]) -> None:
-    """Create or update login roles with their passwords (cluster-wide)."""
+def session_limits(policy: AccessPolicy, env: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Every role's session limits: roles.yml, with SMARTCART_PG_*_TIMEOUT overriding listed roles."""
+    env = os.environ if env is None else env
+    resolved: dict[str, dict[str, str]] = {}
+    for role in policy.roles:
+        limits = {name: str(value) for name, value in policy.session_limits.get(role, {}).items()}
+        if role in policy.session_limits:
+            for name, variable in SESSION_LIMITS.items():
+                if env.get(variable):
+                    if not _DURATION.match(env[variable].strip()):
+                        raise ValueError(
+                            f"{variable}={env[variable]!r} is not a duration; write it like 30s or 10min"
+                        )
+                    limits[name] = env[variable].strip()
+        resolved[role] = limits
+    return resolved
+
+
+def ensure_roles(
+    conn: psycopg.Connection,
+    policy: AccessPolicy,
+    passwords: dict[str, str],
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """Create or update login roles with their passwords and session limits (cluster-wide)."""
+    limits = session_limits(policy, env)
     for role in policy.roles:
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
         verb = "alter" if exists else "create"
@@ -59,6 +109,32 @@ def ensure_roles(conn: psycopg.Connection, policy: AccessPolicy, passwords: dict
                 sql.SQL(verb), sql.Identifier(role), sql.Literal(passwords[role])
             )
         )
+        declared = set(policy.member_of.get(role, []))
+        current = {
+            name
+            for (name,) in conn.execute(
+                "select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid "
+                "join pg_roles r on r.oid = m.member where r.rolname = %s and g.rolname like 'pg\\_%%'",
+                (role,),
+            )
+        }
+        for predefined in sorted(declared - current):
+            conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(predefined), sql.Identifier(role)))
+        for predefined in sorted(current - declared):
+            conn.execute(
+                sql.SQL("revoke {} from {}").format(sql.Identifier(predefined), sql.Identifier(role))
+            )
+        for name in SESSION_LIMITS:
+            value = limits[role].get(name)
+            if value:
+                statement = sql.SQL("alter role {} set {} = {}").format(
+                    sql.Identifier(role), sql.Identifier(name), sql.Literal(value)
+                )
+            else:
+                statement = sql.SQL("alter role {} reset {}").format(
+                    sql.Identifier(role), sql.Identifier(name)
+                )
+            conn.execute(statement)
 
 
 def ensure_database(conn: psycopg.Connection, database: str, policy: AccessPolicy) -> None:
