@@ -59,21 +59,22 @@ def run_catalog_pipeline(
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
 
     job = defs.resolve_job_def("catalog_pipeline")
     run_config = {
-        "ops": {
-            "scraped_catalog": {
-                "config": {"base_url": market_url, "retailers": list(retailers or ["freshmart"])}
-            }
-        },
+        **crawl_sites_run_config(market_url),
         # The console shows warnings only; every event is still stored and shown in the UI.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
     with dg.DagsterInstance.get() as instance:
         partition_key = scrape_date or dt.datetime.now(dt.UTC).date().isoformat()
         return job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False, partition_key=partition_key
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+            partition_key=partition_key,
+            asset_selection=catalog_pipeline_selection(list(retailers or ["freshmart"])),
         )
 
 
