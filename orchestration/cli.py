@@ -1,11 +1,10 @@
-"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery."""
+"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery, docs, dbt."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import fcntl
-import json
 import os
 import subprocess
 import sys
@@ -210,23 +209,7 @@ def cmd_market(args: argparse.Namespace) -> int:
             return 0
 
 
-# --- optimize / delivery ----------------------------------------------------------------
-def cmd_delivery(args: argparse.Namespace) -> int:
-    from warehouse.publishing.deliveries import verify_delivery
-
-    problems = verify_delivery(Path(args.path))
-    if problems:
-        for problem in problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        return 1
-    manifest = json.loads((Path(args.path) / "manifest.json").read_text())
-    rows = sum(f["rows"] for f in manifest["files"])
-    _print(
-        f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches"
-    )
-    return 0
-
-
+# --- optimize ----------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     """The optimizer HTTP service (product search, basket splits); OpenAPI at /docs."""
     from optimizer.service.app import serve
@@ -281,10 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
-    delivery = sub.add_parser("delivery", help="buyer tools for deliveries")
-    delivery.add_argument("action", choices=["verify"])
-    delivery.add_argument("path")
-    delivery.set_defaults(func=cmd_delivery)
+    # smartcart delivery verify|apply|ship, smartcart docs, smartcart dbt ...
+    __import__("orchestration.defs.deliveries.cli", fromlist=["add_parsers"]).add_parsers(sub)
 
     __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
     return parser
