@@ -97,7 +97,7 @@ def bench_ingestion(settings: Settings, events: int, users: int, files: int) -> 
     parse_file = parse_event_file(sim.files[0])
     parse_rate = len(parse_file.events) / (time.perf_counter() - parse_started)
     started = time.perf_counter()
-    summary = ingest_dropzone(settings, dropzone)
+    summary = ingest_dropzone(settings, dropzone, settle=0)  # files were renamed in complete
     ingest_s = time.perf_counter() - started
     return {
         "simulated_events": sim.events,

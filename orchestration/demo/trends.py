@@ -30,7 +30,11 @@ def run_trends_pipeline(settings: Settings):
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("trends_pipeline")
-    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        # The simulator renames complete files into the drop folder just before: no settle wait.
+        "ops": {"app_events": {"config": {"settle_seconds": 0}}},
+    }
     with dg.DagsterInstance.get() as instance:
         return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
 

@@ -25,7 +25,6 @@ import math
 import multiprocessing
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,12 +34,37 @@ import orjson
 import psycopg
 
 from warehouse.domain.regions import postcode_region
+from warehouse.landing.drop_folder import (
+    LOADED,
+    REJECTED,
+    SKIPPED,
+    FileStillChanging,
+    check_settled,
+    file_away,
+    settle_seconds,
+    settled_files,
+)
 from warehouse.platform.config import Settings
 from warehouse.vault.api import Vault
 from warehouse.vault.erasure import process_erasures
 
 INGEST_ROLE = "smartcart_ingest"
 MAX_REASONS = 20
+EVENT_FILE_SUFFIXES = (".jsonl",)
+# A line is one small event; a longer one is not an event (and is not parsed at all).
+MAX_LINE_BYTES = 64 * 1024
+DEFAULT_MAX_FILE_BYTES = 2 * 1024**3
+
+
+def max_event_file_bytes() -> int:
+    """The largest event file accepted (``SMARTCART_APP_EVENTS_MAX_FILE_BYTES``, default 2 GiB)."""
+    raw = os.environ.get("SMARTCART_APP_EVENTS_MAX_FILE_BYTES", "").strip()
+    try:
+        return int(raw) if raw else DEFAULT_MAX_FILE_BYTES
+    except ValueError:
+        raise ValueError(f"SMARTCART_APP_EVENTS_MAX_FILE_BYTES={raw!r} is not a number of bytes") from None
+
+
 # Files parsed ahead in worker processes while the current one is COPYed (memory: ~2 files).
 PARSE_WORKERS = int(os.environ.get("SMARTCART_INGEST_WORKERS", "2"))
 
@@ -75,7 +99,7 @@ def app_events_dropzone(settings: Settings) -> Path:
 class FileResult:
     file_name: str
     file_sha256: str
-    status: str  # loaded | rejected | skipped
+    status: str  # loaded | rejected | skipped | waiting (still changing: left for the next pass)
     lines: int = 0
     events_loaded: int = 0
     events_dropped_erased: int = 0
@@ -123,6 +147,9 @@ class _Reasons:
     def render(self) -> list[str]:
         out = []
         for kind, lines in list(self.by_kind.items())[:MAX_REASONS]:
+            if lines == [0]:  # about the whole file, not a line
+                out.append(kind)
+                continue
             shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
             out.append(f"{kind}: {len(lines)} line(s) ({shown})")
         return out
@@ -200,6 +227,9 @@ def parse_event_file(path: Path) -> _ParsedFile:
     loads, fromiso = orjson.loads, dt.datetime.fromisoformat  # orjson: strict JSON, UTF-8 checked
     with open(path, "rb") as handle:
         for lines, raw_line in enumerate(handle, start=1):  # noqa: B007
+            if len(raw_line) > MAX_LINE_BYTES:
+                reasons.add(f"line longer than {MAX_LINE_BYTES} bytes (not one event)", lines)
+                continue
             if not raw_line.strip():
                 continue
             try:
@@ -211,7 +241,7 @@ def parse_event_file(path: Path) -> _ParsedFile:
                 reasons.add("not a JSON object", lines)
                 continue
             event_type = event.get("event_type")
-            allowed = EVENT_FIELDS.get(event_type)
+            allowed = EVENT_FIELDS.get(event_type) if isinstance(event_type, str) else None
             if allowed is None:
                 reasons.add("unknown or missing event_type", lines)
                 continue
@@ -231,7 +261,12 @@ def parse_event_file(path: Path) -> _ParsedFile:
                 reasons.add("missing or malformed user_id", lines)
                 continue
             try:
-                if not isinstance(occurred_at, str) or fromiso(occurred_at).tzinfo is None:
+                # isprintable: fromisoformat lets a NUL through, which COPY would refuse.
+                if (
+                    not isinstance(occurred_at, str)
+                    or not occurred_at.isprintable()
+                    or fromiso(occurred_at).tzinfo is None
+                ):
                     raise ValueError
             except ValueError:
                 reasons.add("occurred_at is not an ISO-8601 timestamp with a time zone", lines)
@@ -268,7 +303,7 @@ def _lines_of_users(path: Path, app_user_ids: set[str]) -> list[int]:
         return [
             number
             for number, raw_line in enumerate(handle, start=1)
-            if raw_line.strip() and orjson.loads(raw_line).get("user_id") in app_user_ids
+            if raw_line.strip() and orjson.loads(raw_line).get("user_id") in app_user_ids  # valid file
         ]
 
 
@@ -296,9 +331,24 @@ def _copy_events(
     return count
 
 
+def parse_event_file_safely(path: Path) -> _ParsedFile:
+    """``parse_event_file`` that never raises on a file's content: any failure (size cap, a value
+    no rule foresaw) is a reason that rejects the file, so no file is left unexplained."""
+    reasons = _Reasons()
+    try:
+        size, limit = path.stat().st_size, max_event_file_bytes()
+        if size > limit:
+            reasons.add(f"the file is {size} bytes; files are capped at {limit} bytes: split it", 0)
+            return _ParsedFile(events=[], lines=0, fields_dropped=0, reasons=reasons)
+        return parse_event_file(path)
+    except Exception as exc:  # noqa: BLE001 - the file's fault, reported as its reason
+        reasons.add(f"the file could not be validated ({type(exc).__name__}: {str(exc)[:200]})", 0)
+        return _ParsedFile(events=[], lines=0, fields_dropped=0, reasons=reasons)
+
+
 def checksum_and_parse(path: Path) -> tuple[str, _ParsedFile]:
     """The database-free part of ingesting a file (runs in a worker process for the next file)."""
-    return file_sha256(path), parse_event_file(path)
+    return file_sha256(path), parse_event_file_safely(path)
 
 
 def ingest_file(
@@ -313,7 +363,7 @@ def ingest_file(
     if behavior.execute("select 1 from raw.event_files where file_sha256 = %s", (sha,)).fetchone():
         behavior.commit()
         return result
-    parsed = parsed or parse_event_file(path)
+    parsed = parsed or parse_event_file_safely(path)
     result.lines, result.fields_dropped = parsed.lines, parsed.fields_dropped
     if parsed.reasons:
         return _reject(behavior, result, parsed.reasons.render())
@@ -352,6 +402,10 @@ def ingest_file(
     except psycopg.errors.UniqueViolation:
         behavior.rollback()
         return _reject(behavior, result, ["event ids already loaded from another file"])
+    except psycopg.errors.DataError as exc:  # a value the rules let through but the table refuses
+        behavior.rollback()
+        first_line = str(exc).splitlines()[0][:200]
+        return _reject(behavior, result, [f"the database refused a value of the file ({first_line})"])
     result.timings["copy"] = time.perf_counter() - started
     result.status, result.events_loaded = "loaded", loaded
     result.events_dropped_erased = len(parsed.events) - loaded
@@ -383,20 +437,17 @@ def publish_trend_consents(vault: Vault, behavior: psycopg.Connection) -> int:
     return len(rows)
 
 
-def _settle(path: Path, result: FileResult) -> None:
-    """Move a handled file out of the drop folder (processed/ or rejected/ with its reasons)."""
-    folder = path.parent / ("rejected" if result.status == "rejected" else "processed")
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        target = folder / f"{path.stem}.{result.file_sha256[:12]}{path.suffix}"
-    shutil.move(str(path), target)
-    if result.status == "rejected":
-        target.with_suffix(".reasons.json").write_text(json.dumps(result.reasons, indent=2) + "\n")
+def _file_away(path: Path, result: FileResult) -> Path:
+    """Move a handled file out of the drop folder: loaded/, skipped/, or rejected/ with its
+    reasons (the one drop-folder lifecycle, ``warehouse.landing.drop_folder``)."""
+    status = {"loaded": LOADED, "rejected": REJECTED}.get(result.status, SKIPPED)
+    return file_away(path, status, result.reasons, result.file_sha256)
 
 
-def pending_event_files(dropzone: Path) -> list[Path]:
-    return sorted(p for p in dropzone.glob("*.jsonl") if p.is_file()) if dropzone.exists() else []
+def pending_event_files(dropzone: Path, settle: float | None = None) -> list[Path]:
+    """Event files ready to load: ``*.jsonl`` directly in the drop folder, unchanged for the
+    settle time (``*.part`` files and files still being written are left alone)."""
+    return [dropped.path for dropped in settled_files(dropzone, EVENT_FILE_SUFFIXES, settle)]
 
 
 def _prepared_files(paths: list[Path]):
@@ -418,9 +469,12 @@ def _prepared_files(paths: list[Path]):
 
 
 def ingest_dropzone(
-    settings: Settings, dropzone: Path | None = None, move_files: bool = True
+    settings: Settings, dropzone: Path | None = None, move_files: bool = True, settle: float | None = None
 ) -> IngestionSummary:
-    """Process erasures, ingest every file in the drop folder, republish trend consents."""
+    """Process erasures, ingest every settled file in the drop folder, republish trend consents.
+
+    ``settle``: seconds a file must be unchanged before it is read (default
+    ``SMARTCART_DROP_SETTLE_SECONDS``); 0 for a producer known to have renamed complete files in."""
     dropzone = dropzone or app_events_dropzone(settings)
     summary = IngestionSummary()
     with (
@@ -430,10 +484,19 @@ def ingest_dropzone(
         erasures = process_erasures(vault, behavior)
         summary.erasures_processed = len(erasures)
         summary.erased_rows_deleted = sum(e.behavior_rows_deleted for e in erasures)
-        for path, prepared in _prepared_files(pending_event_files(dropzone)):
+        settle = settle_seconds() if settle is None else settle
+        ready = {dropped.path: dropped for dropped in settled_files(dropzone, EVENT_FILE_SUFFIXES, settle)}
+        for path, prepared in _prepared_files(list(ready)):
+            try:
+                prepared = prepared or checksum_and_parse(path)
+                # Parsed from a file that changed since it was listed: leave it for the next pass.
+                check_settled(path, 0, seen=ready[path])
+            except (FileStillChanging, FileNotFoundError):
+                summary.files.append(FileResult(path.name, "", "waiting"))
+                continue
             result = ingest_file(path, vault, behavior, prepared)
             summary.files.append(result)
             if move_files:
-                _settle(path, result)
+                _file_away(path, result)
         summary.trend_consents_published = publish_trend_consents(vault, behavior)
     return summary
