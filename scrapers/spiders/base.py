@@ -100,6 +100,8 @@ class RetailerSpider(scrapy.Spider):
     product_field_map: ClassVar[dict[str, str]] = {}
     # source keys whose absence means the site changed (the item is quarantined, not guessed)
     required_source_fields: ClassVar[tuple[str, ...]] = ("retailer_product_id", "price")
+    locale: ClassVar[str | None] = None  # CLDR locale of the site's numbers (registry entry)
+    decimal_separator: ClassVar[str | None] = None
     politeness: ClassVar[dict[str, Any]] = {}
     time_machine: ClassVar[bool] = True  # send DATE_HEADER (the demo market honours it)
 
@@ -120,6 +122,8 @@ class RetailerSpider(scrapy.Spider):
         super().update_settings(settings)
         settings.setdict(cls.politeness, priority="spider")
         settings.set("SMARTCART_DEFAULT_CURRENCY", cls.currency, priority="spider")
+        settings.set("SMARTCART_PRICE_LOCALE", cls.locale, priority="spider")
+        settings.set("SMARTCART_DECIMAL_SEPARATOR", cls.decimal_separator, priority="spider")
 
     # requests -----------------------------------------------------------------
     def request(self, url: str, callback: Any, count: bool = True, **kwargs: Any) -> scrapy.Request:

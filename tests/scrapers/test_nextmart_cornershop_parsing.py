@@ -10,11 +10,13 @@ from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from scrapers.items import PriceObservation, RejectedPage, Store
+from scrapers.registry import get_retailer
 from scrapers.spiders.base import DATE_HEADER, PageParseError, json_ld_documents, next_data
-from scrapers.spiders.cornershop import CornershopSpider
-from scrapers.spiders.nextmart import NextmartSpider
+from scrapers.spiders.loader import spider_class
 
 DATA = Path(__file__).parent / "data"
+NextmartSpider = spider_class(get_retailer("nextmart"))
+CornershopSpider = spider_class(get_retailer("cornershop"))
 BASE = "http://127.0.0.1:8765"
 
 

@@ -19,7 +19,8 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.landing import CrawlLanding
-from scrapers.retailers import RETAILERS, site_url
+from scrapers.registry import get_retailer, retailer_names
+from scrapers.retailers import site_url
 from warehouse.loading import LoadSummary, load_crawl_landing, record_failed_run
 
 RAW_TABLES = ("price_observations", "stores", "rejected_items", "scrape_runs")
@@ -32,7 +33,9 @@ class ScrapeConfig(dg.Config):
         description="Demo market root (each retailer's site is derived from it); defaults to "
         "SMARTCART_MARKET_URL (set by `smartcart ui` / `demo`).",
     )
-    retailers: list[str] = Field(default_factory=lambda: list(RETAILERS), description="Retailers to crawl.")
+    retailers: list[str] = Field(
+        default_factory=lambda: list(retailer_names()), description="Retailers to crawl (the registry)."
+    )
     site_urls: dict[str, str] = Field(
         default_factory=dict, description="Per-retailer site URL overriding the one derived from base_url."
     )
@@ -45,14 +48,15 @@ class ScrapeConfig(dg.Config):
 
 def crawl_plan(config: ScrapeConfig) -> dict[str, str]:
     """retailer -> site URL to crawl; raises a Failure that says what to set when none is known."""
-    unknown = sorted(set(config.retailers) - set(RETAILERS))
+    registered = retailer_names()
+    unknown = sorted(set(config.retailers) - set(registered))
     if unknown:
-        raise dg.Failure(f"unknown retailers {unknown}; configured: {', '.join(RETAILERS)}")
+        raise dg.Failure(f"unknown retailers {unknown}; registered: {', '.join(registered)}")
     plan = {}
     for retailer in config.retailers:
         if retailer in config.site_urls:
             plan[retailer] = config.site_urls[retailer]
-        elif config.base_url:
+        elif config.base_url or get_retailer(retailer).demo is None:  # a real shop: its own site_url
             plan[retailer] = site_url(config.base_url, retailer)
         else:
             raise dg.Failure(
