@@ -231,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
     demo.add_argument(
-        "--retailers", default="freshmart,nextmart,cornershop", help="comma-separated retailers to crawl"
+        "--retailers",
+        default=",".join(__import__("scrapers.retailers", fromlist=["DEMO_RETAILERS"]).DEMO_RETAILERS),
+        help="comma-separated retailers to crawl (default: the demo market's, from scrapers/registry/)",
     )
     demo.add_argument("--shoppers", type=int, default=150, help="simulated app shoppers for trends (0: skip)")
     demo.set_defaults(func=cmd_demo)
