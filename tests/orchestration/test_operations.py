@@ -10,7 +10,7 @@ import pytest
 from orchestration.defs.operations.assets import database_backup
 from orchestration.defs.operations.definitions import database_backup_nightly
 from orchestration.defs.resources import WarehouseResource
-from warehouse.config import DATABASES, Settings
+from warehouse.platform.config import DATABASES, Settings
 
 
 @pytest.mark.integration

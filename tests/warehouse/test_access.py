@@ -5,9 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from warehouse.access.grants import AccessPolicy
-from warehouse.access.roles import Role
-from warehouse.config import DATABASES, Settings
+from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.access.roles import Role
+from warehouse.platform.config import DATABASES, Settings
 
 pytestmark = pytest.mark.integration
 

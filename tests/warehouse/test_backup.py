@@ -19,12 +19,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse import cluster
-from warehouse.access.grants import AccessPolicy
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings
-from warehouse.migrate import migrations_for
-from warehouse.platform import backup
+from warehouse.platform import backup, cluster
+from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, Settings
+from warehouse.platform.migrate import migrations_for
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, ConfigurationError, Settings, database_name
-from warehouse.migrate import Migration, MigrationError, apply_migrations
-from warehouse.platform import server_settings
+from warehouse.platform import cluster, server_settings
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, ConfigurationError, Settings, database_name
+from warehouse.platform.migrate import Migration, MigrationError, apply_migrations
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +105,7 @@ def test_edited_migration_is_refused(warehouse_settings: Settings):
     with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
         conn.execute("drop schema if exists migration_probe cascade")
         conn.execute("delete from public.smartcart_schema_migrations where version = '9999'")
-        import warehouse.migrate as migrate
+        import warehouse.platform.migrate as migrate
 
         original = migrate.migrations_for
         try:
@@ -201,7 +200,7 @@ def test_a_migration_that_ends_its_own_transaction_is_refused_before_it_runs(war
             apply_migrations(conn, "catalog", root=tmp_path)
         assert conn.execute("select to_regnamespace('migration_probe_commit')").fetchone()[0] is None
     # Keywords inside PL/pgSQL bodies, strings and comments are not transaction control.
-    from warehouse.migrate import MIGRATIONS_DIR, migrations_for, transaction_control_statements
+    from warehouse.platform.migrate import MIGRATIONS_DIR, migrations_for, transaction_control_statements
 
     for database in ("vault", "catalog", "behavior"):
         assert migrations_for(database, MIGRATIONS_DIR)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.config import Settings, role_password
 from warehouse.platform import libpq
+from warehouse.platform.config import Settings, role_password
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ def test_db_url_leaves_the_password_out_and_says_how_to_connect(warehouse_settin
 
 
 def test_db_status_reports_size_and_migration_level(warehouse_settings: Settings):
-    from warehouse.migrate import migrations_for
+    from warehouse.platform.migrate import migrations_for
 
     result = subprocess.run(
         [*SMARTCART, "db", "status"], env=_cli_env(warehouse_settings), capture_output=True, text=True
@@ -91,7 +91,7 @@ def test_rotating_a_role_password_as_documented(warehouse_settings: Settings):
 
     import psycopg
 
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     old_url = warehouse_settings.database_url("catalog", "smartcart_catalog_buyer")
     secrets = json.loads(warehouse_settings.secrets_file.read_text())

@@ -22,10 +22,10 @@ import pytest
 
 from scrapers.crawl import run_crawl_subprocess
 from scrapers.demo_market import launch
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import Settings
-from warehouse.loading import load_crawl_landing
+from warehouse.landing.loading import load_crawl_landing
+from warehouse.platform import cluster
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

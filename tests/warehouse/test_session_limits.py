@@ -12,9 +12,9 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse.access.grants import AccessPolicy, ensure_roles, session_limits
-from warehouse.cluster import ensure_role_passwords
-from warehouse.config import Settings
+from warehouse.platform.access.grants import AccessPolicy, ensure_roles, session_limits
+from warehouse.platform.cluster import ensure_role_passwords
+from warehouse.platform.config import Settings
 
 POLICY = AccessPolicy.load()
 

@@ -1,1 +1,1 @@
-"""The platform: the embedded cluster, its server settings, connections, backups."""
+"""The platform every stage stands on: the embedded cluster, settings, connections, migrations, roles and grants."""

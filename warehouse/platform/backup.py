@@ -7,7 +7,7 @@ size, sha256, migration level, the server version and how long it took. Files ar
 failed and is never restored or counted. ``SMARTCART_BACKUP_KEEP`` (default 7) complete sets are
 kept; older ones are removed after a successful backup.
 
-Dumps run as ``smartcart_backup`` (read-only, see warehouse/access/roles.yml); restores as the
+Dumps run as ``smartcart_backup`` (read-only, see warehouse/platform/access/roles.yml); restores as the
 admin role of the target. Each database's dump is consistent in itself; the four are taken one
 after the other, not at one instant (docs/operations.md).
 """
@@ -28,10 +28,10 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from warehouse.access.roles import Role
-from warehouse.config import ADMIN_ROLE, DATABASES, ConfigurationError, Settings, database_name
-from warehouse.migrate import migrations_for
 from warehouse.platform import libpq
+from warehouse.platform.access.roles import Role
+from warehouse.platform.config import ADMIN_ROLE, DATABASES, ConfigurationError, Settings, database_name
+from warehouse.platform.migrate import migrations_for
 
 BACKUP_ROLE = Role.BACKUP
 MANIFEST = "manifest.json"
@@ -281,7 +281,7 @@ def _maintenance_url(settings: Settings, database: str) -> str:
 
 def _restore_embedded(settings: Settings, database: str, path: Path, pg_restore: str) -> None:
     """Restore into a new database beside the old one, then swap: a failed restore loses nothing."""
-    from warehouse.access.grants import AccessPolicy, apply_database_grants, ensure_database
+    from warehouse.platform.access.grants import AccessPolicy, apply_database_grants, ensure_database
 
     name = database_name(database)
     staging = f"{name}_restoring"

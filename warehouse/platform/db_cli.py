@@ -11,7 +11,7 @@ import sys
 
 import psycopg
 
-from warehouse.config import DATABASES, Settings, database_name
+from warehouse.platform.config import DATABASES, Settings, database_name
 
 
 def _print(message: str = "") -> None:
@@ -19,7 +19,7 @@ def _print(message: str = "") -> None:
 
 
 def _start(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     report = bootstrap(settings)
     where = f"127.0.0.1:{report.port}" if report.port else "external servers"
@@ -31,7 +31,7 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stop(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import cluster
+    from warehouse.platform import cluster
 
     _print("embedded cluster stopped" if cluster.stop(settings) else "embedded cluster was not running")
     return 0
@@ -39,8 +39,8 @@ def _stop(args: argparse.Namespace, settings: Settings) -> int:
 
 def database_status(settings: Settings, database: str) -> dict:
     """Size on disk and migration level of one database (None values when it cannot be reached)."""
-    from warehouse.migrate import migrations_for
     from warehouse.platform.backup import applied_migrations
+    from warehouse.platform.migrate import migrations_for
 
     known = [m.version for m in migrations_for(database)]
     status = {"database": database, "bytes": None, "migration_level": None, "pending": None, "error": None}
@@ -67,7 +67,7 @@ def _size(value: int | None) -> str:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from warehouse import cluster
+    from warehouse.platform import cluster
 
     running = True
     if settings.uses_embedded_cluster:

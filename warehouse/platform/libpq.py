@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from warehouse.config import Settings, libpq_parts
+from warehouse.platform.config import Settings, libpq_parts
 
 
 class ToolNotFound(RuntimeError):
@@ -89,7 +89,7 @@ def for_url(settings: Settings, url: str) -> Connection:
 
 def client_program(name: str) -> str:
     """psql/pg_dump/pg_restore of the same major version as the embedded server when there is one."""
-    from warehouse.cluster import ClusterError, find_server_binaries
+    from warehouse.platform.cluster import ClusterError, find_server_binaries
 
     try:
         candidate = find_server_binaries() / name

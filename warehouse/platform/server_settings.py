@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from warehouse.config import ConfigurationError
+from warehouse.platform.config import ConfigurationError
 
 CONF_FILE = "smartcart.conf"
 INCLUDE_LINE = f"include_if_exists = '{CONF_FILE}'"
