@@ -349,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     delivery.set_defaults(func=cmd_delivery)
 
     __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
+    __import__("scrapers.retailers_cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart retailers ...
     return parser
 
 

@@ -114,6 +114,7 @@ class RetailerSpider(scrapy.Spider):
     required_source_fields: ClassVar[tuple[str, ...]] = ("retailer_product_id", "price")
     locale: ClassVar[str | None] = None  # CLDR locale of the site's numbers (registry entry)
     decimal_separator: ClassVar[str | None] = None
+    country: ClassVar[str | None] = None  # ISO 3166 alpha-2 (imperial pints in GB)
     politeness: ClassVar[dict[str, Any]] = {}
     time_machine: ClassVar[bool] = True  # send DATE_HEADER (the demo market honours it)
 
@@ -136,6 +137,7 @@ class RetailerSpider(scrapy.Spider):
         settings.set("SMARTCART_DEFAULT_CURRENCY", cls.currency, priority="spider")
         settings.set("SMARTCART_PRICE_LOCALE", cls.locale, priority="spider")
         settings.set("SMARTCART_DECIMAL_SEPARATOR", cls.decimal_separator, priority="spider")
+        settings.set("SMARTCART_RETAILER_COUNTRY", cls.country, priority="spider")
 
     # requests -----------------------------------------------------------------
     def request(self, url: str, callback: Any, count: bool = True, **kwargs: Any) -> scrapy.Request:
@@ -550,8 +552,12 @@ class SitemapJsonLdSpider(RetailerSpider, SitemapSpider):
         "longitude": "geo.longitude",
     }
 
-    def __init__(self, *args: Any, modified_since: str | dt.date | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, modified_since: str | dt.date | None = None,
+                 max_pages: int | str | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(*args, **kwargs)
+        # `smartcart retailers check --pages N`: fetch at most N product/store pages
+        self.max_pages = int(max_pages) if max_pages else None
+        self._pages_requested = 0
         follow = self.sitemap_follow if isinstance(self.sitemap_follow, list) else [self.sitemap_follow]
         self._follow = [re.compile(pattern) for pattern in follow]
         self._cbs = [(re.compile(self.page_filter), self.parse_page)]
@@ -596,8 +602,13 @@ class SitemapJsonLdSpider(RetailerSpider, SitemapSpider):
             return
         self.crawler.stats.inc_value(PAGES_STAT)
         for request in SitemapSpider._parse_sitemap(self, response):
-            callback = self.parse_sitemap if request.callback == self._parse_sitemap else request.callback
-            yield self.request(request.url, callback)
+            if request.callback == self._parse_sitemap:
+                yield self.request(request.url, self.parse_sitemap)
+                continue
+            if self.max_pages is not None and self._pages_requested >= self.max_pages:
+                return
+            self._pages_requested += 1
+            yield self.request(request.url, request.callback)
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Drop entries whose ``lastmod`` is older than ``modified_since`` (incremental crawls)."""
