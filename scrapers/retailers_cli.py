@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from scrapers.landing import CRAWL_STATS_FILE, PRICE_OBSERVATIONS_FILE, REJECTED_ITEMS_FILE, read_copy_text
+from warehouse.domain.landing import CRAWL_STATS_FILE, PRICE_OBSERVATIONS_FILE, REJECTED_ITEMS_FILE, read_copy_text
 from scrapers.registry import (
     EXTRA_DIRS_ENV,
     FORMATS,

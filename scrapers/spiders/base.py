@@ -41,8 +41,8 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from scrapers.items import ItemBatch, PriceObservation, RejectedPage, Store
-from scrapers.landing import source_for
 from scrapers.structured_data import SchemaOffer, StructuredDataError, extract_page
+from warehouse.domain.landing import source_for
 
 FAILED_REQUESTS_STAT = "smartcart/request_failures"
 FIRST_FAILURE_STAT = "smartcart/first_failure"

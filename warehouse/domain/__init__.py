@@ -1,4 +1,5 @@
-"""Pure domain rules shared by every stage (scrapers, loaders, demo, marts): GTINs, prices, units.
+"""Domain rules and contracts shared by every stage (scrapers, loaders, demo, marts): the landing file
+format, GTINs, prices, units, regions.
 
-Nothing here does I/O or imports another SmartCart package, so any stage may import it.
+Nothing here touches a database or imports a later stage, so any stage may import it.
 """

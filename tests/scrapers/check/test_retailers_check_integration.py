@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from scrapers.crawl import run_crawl_subprocess
-from scrapers.landing import read_copy_text
+from warehouse.domain.landing import read_copy_text
 from scrapers.retailers_cli import check_target
 
 PLATFORMS = Path(__file__).resolve().parents[1] / "data" / "platforms"
