@@ -132,11 +132,20 @@ def bare_scrapy_crawl(market_url: str, page_size: int) -> dict:
     import subprocess
     import sys
 
-    completed = subprocess.run(
-        [sys.executable, "-c", BARE_SPIDER, market_url, str(page_size), DAY.isoformat()],
-        capture_output=True, text=True, check=True, timeout=3600,
-    )  # fmt: skip
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    # a file, not `python -c`: Scrapy inspects callbacks' source code
+    with tempfile.NamedTemporaryFile("w", suffix="_bare_feed.py", delete=False) as script:
+        script.write(BARE_SPIDER)
+    try:
+        completed = subprocess.run(
+            [sys.executable, script.name, market_url, str(page_size), DAY.isoformat()],
+            capture_output=True, text=True, check=True, timeout=3600,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    if not result["rows"]:
+        raise RuntimeError(f"the bare Scrapy crawl found no rows:\n{completed.stderr[-2000:]}")
+    return result
 
 
 def run_case(settings, products: int, stores: int, page_size: int, work: Path) -> dict:

@@ -24,13 +24,18 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from warehouse.domain.landing import CRAWL_STATS_FILE, PRICE_OBSERVATIONS_FILE, REJECTED_ITEMS_FILE, read_copy_text
 from scrapers.registry import (
     EXTRA_DIRS_ENV,
     FORMATS,
     RegistryError,
     load_registry,
     parse_entry,
+)
+from warehouse.domain.landing import (
+    CRAWL_STATS_FILE,
+    PRICE_OBSERVATIONS_FILE,
+    REJECTED_ITEMS_FILE,
+    read_copy_text,
 )
 
 CHECK_RETAILER = "retailers_check_target"

@@ -336,8 +336,6 @@ class PagedJsonApiSpider(RetailerSpider):
 
 
 _NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json"[^>]*>(.*?)</script>', re.S)
-_JSON_LD = re.compile(r'<script[^>]+type="application/ld\+json"[^>]*>(.*?)</script>', re.S | re.I)
-_JSON_LD_OPEN = re.compile(r'<script[^>]+type="application/ld\+json"', re.I)
 
 
 def next_data(text: str) -> dict[str, Any]:
@@ -349,37 +347,6 @@ def next_data(text: str) -> dict[str, Any]:
         return json.loads(match.group(1))
     except json.JSONDecodeError as exc:
         raise PageParseError(f"__NEXT_DATA__ is not valid JSON ({exc})") from None
-
-
-def json_ld_documents(text: str) -> list[dict[str, Any]]:
-    """Every schema.org object in the page's JSON-LD scripts (``@graph`` and lists flattened)."""
-    documents: list[dict[str, Any]] = []
-    scripts = _JSON_LD.findall(text)
-    if len(_JSON_LD_OPEN.findall(text)) > len(scripts):
-        raise PageParseError("a JSON-LD script is not closed (truncated page?)")
-    for script in scripts:
-        try:
-            value = json.loads(script)
-        except json.JSONDecodeError as exc:
-            raise PageParseError(f"JSON-LD is not valid JSON ({exc})") from None
-        stack = value if isinstance(value, list) else [value]
-        for node in stack:
-            if isinstance(node, dict):
-                documents.append(node)
-                documents.extend(n for n in node.get("@graph", []) if isinstance(n, dict))
-    return documents
-
-
-def schema_types(node: dict[str, Any]) -> set[str]:
-    value = node.get("@type", [])
-    return {t.rsplit("/", 1)[-1] for t in ([value] if isinstance(value, str) else value)}
-
-
-GTIN_KEYS = ("gtin13", "gtin", "gtin14", "gtin12", "gtin8", "ean")
-
-
-def json_ld_gtin(product: dict[str, Any]) -> str | None:
-    return next((str(product[k]) for k in GTIN_KEYS if product.get(k)), None)
 
 
 class NextDataSpider(RetailerSpider):
@@ -482,17 +449,17 @@ class NextDataSpider(RetailerSpider):
 
     def parse_product(self, response: Response, product_id: str) -> Iterable[Any]:
         try:
-            products = [d for d in json_ld_documents(response.text) if "Product" in schema_types(d)]
-        except PageParseError as error:
+            _, offers = extract_page(response.body, response.url)  # JSON-LD, microdata or RDFa
+        except StructuredDataError as error:
             if response.meta.get("parse_retries", 0) < MAX_PARSE_RETRIES:
-                yield from self.unreadable_page(response, error)
+                yield from self.unreadable_page(response, PageParseError(str(error)))
                 return
             self.logger.warning(
                 "product page %s unreadable (%s): its prices land without a barcode", response.url, error
             )
-            products = []
+            offers = []
         self.crawler.stats.inc_value(PAGES_STAT)
-        gtin = json_ld_gtin(products[0]) if products else None
+        gtin = next((offer.gtin for offer in offers if offer.gtin), None)
         yield from self._release(product_id, gtin)
 
     def on_product_failed(self, failure: Failure) -> Iterable[Any]:

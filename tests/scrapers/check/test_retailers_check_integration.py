@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from scrapers.crawl import run_crawl_subprocess
-from warehouse.domain.landing import read_copy_text
 from scrapers.retailers_cli import check_target
+from warehouse.domain.landing import read_copy_text
 
 PLATFORMS = Path(__file__).resolve().parents[1] / "data" / "platforms"
 REPO = Path(__file__).resolve().parents[3]
@@ -186,3 +186,20 @@ def test_check_cli_json_shape_and_exit_codes(shop):
     assert run("http://127.0.0.1:9/sitemap.xml", "--currency", "EUR").returncode == 2  # unreachable
     assert run("no_such_shop").returncode == 2
     assert run(f"{shop}/", "--currency", "EURO").returncode == 2
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("retailer", "currency"), [("biomarkt", "EUR"), ("cornershop", "AUD"), ("freshmart", "AUD")]
+)
+def test_check_demo_market_retailers_by_name(retailer, currency, monkeypatch):
+    from scrapers.demo_market import launch
+
+    with launch(seed=42, products=40, stores=2, date=dt.date.today()) as market:
+        monkeypatch.setenv("SMARTCART_MARKET_URL", market.base_url)
+        result = check_target(retailer, pages=4)
+    assert result["observations"] and result["pages"] >= 1
+    assert {row["currency"] for row in result["observations"]} == {currency}
+    assert all(Decimal(row["price"]) > 0 for row in result["observations"])
+    if retailer != "freshmart":  # sitemap shops stop at exactly N pages; JSON APIs via CLOSESPIDER_PAGECOUNT
+        assert len({row["source_url"] for row in result["observations"]}) <= 4
