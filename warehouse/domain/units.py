@@ -21,7 +21,12 @@ from decimal import Decimal
 
 import pint
 
-_REGISTRY = pint.UnitRegistry(non_int_type=Decimal)
+
+@functools.cache
+def _registry() -> pint.UnitRegistry:
+    # built on first use (about a second of CPU): importing this module stays cheap
+    return pint.UnitRegistry(non_int_type=Decimal)
+
 
 # spelling -> pint unit (mass and volume) ; base unit of its dimension
 _MASS = {
@@ -111,16 +116,17 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def to_base(amount: Decimal, spelling: str, imperial: bool = False) -> tuple[Decimal, str] | None:
     """``amount`` of a unit spelt ``spelling`` in kg or l (pint does the conversion)."""
     key = re.sub(r"[\s.]", "", spelling)
     if key in _MASS:
-        return Decimal(_REGISTRY.Quantity(amount, _MASS[key]).to("kilogram").magnitude), "kg"
+        return Decimal(_registry().Quantity(amount, _MASS[key]).to("kilogram").magnitude), "kg"
     if key in _VOLUME or key.startswith(("floz", "fluidounce")):
         unit = _VOLUME.get(key, "fluid_ounce")
         if imperial:
             unit = _IMPERIAL.get(unit, unit)
-        return Decimal(_REGISTRY.Quantity(amount, unit).to("liter").magnitude), "l"
+        return Decimal(_registry().Quantity(amount, unit).to("liter").magnitude), "l"
     return None
 
 
