@@ -38,12 +38,10 @@ class CrawlSitesResource(dg.ConfigurableResource):
         if retailer in self.site_urls:
             return self.site_urls[retailer]
         root = self.base_url or os.environ.get(MARKET_URL_ENV, "")  # read at run time, never at import
-        if not root and get_retailer(retailer).demo is None:
-            return site_url(None, retailer)  # a real shop: the site_url of its registry entry
-        if not root:
+        if not root and get_retailer(retailer).demo is not None:  # a real shop crawls its own site_url
             raise dg.Failure(
                 f"no site to crawl for {retailer}: set resources.crawl_sites.config.base_url (or site_urls) "
                 f"in the run config, or {MARKET_URL_ENV} (`smartcart market` serves the demo market)",
                 allow_retries=False,
             )
-        return site_url(root, retailer)
+        return site_url(root or None, retailer)
