@@ -12,6 +12,9 @@ For each case (products x branches = observations) on a temporary embedded clust
    record, one transaction) as the scraper role;
 3. a plain ``COPY FROM STDIN`` of the same landing file into a table of the same definition
    (``like raw.price_observations including all``), in the same run: the physical limit here.
+4. a bare Scrapy crawl of the same feed pages (a plain ``scrapy.Spider`` that only yields each
+   record as a dict: no item pipelines, no landing) in its own subprocess, against the same market:
+   the framework's own limit. "vs bare Scrapy" = end-to-end rows/s / bare rows/s.
 End-to-end rows/s = landed rows / (crawl wall time + load time). Peak crawl memory is Scrapy's
 ``memusage/max`` (RSS of the crawl process). CPU seconds of the crawl and market processes are
 reported too: on a machine shared with other work, wall-clock rates understate what the code does;
@@ -76,6 +79,77 @@ def plain_copy_seconds(url: str, path: Path) -> float:
     return seconds
 
 
+BARE_SPIDER = """
+import json, sys, time
+import scrapy
+from scrapy.crawler import CrawlerProcess
+from urllib.parse import urlencode
+
+BASE, PAGE_SIZE = sys.argv[1], int(sys.argv[2])
+rows = 0
+
+class BareFeed(scrapy.Spider):
+    name = "bare_feed"
+    custom_settings = {"ROBOTSTXT_OBEY": False, "LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+                       "DOWNLOAD_DELAY": 0, "TELNETCONSOLE_ENABLED": False}
+
+    async def start(self):
+        yield scrapy.Request(BASE + "/api/stores", callback=self.parse_stores)
+
+    def page(self, store, number):
+        query = urlencode({"store": store, "page": number, "pageSize": PAGE_SIZE})
+        return scrapy.Request(f"{BASE}/api/feed/products?{query}", callback=self.parse_products,
+                              cb_kwargs={"store": store, "number": number},
+                              headers={"X-SmartCart-Date": sys.argv[3]})
+
+    def parse_stores(self, response):
+        for store in json.loads(response.body)["stores"]:
+            yield self.page(store["branchId"], 1)
+
+    def parse_products(self, response, store, number):
+        document = json.loads(response.body)
+        if number == 1:
+            for next_page in range(2, int(document["totalPages"]) + 1):
+                yield self.page(store, next_page)
+        for record in document["products"]:
+            yield dict(record)
+
+def count(item, response, spider):
+    global rows
+    rows += 1
+
+process = CrawlerProcess()
+crawler = process.create_crawler(BareFeed)
+crawler.signals.connect(count, signal=scrapy.signals.item_scraped)
+started = time.perf_counter()
+process.crawl(crawler)
+process.start()
+print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
+"""
+
+
+def bare_scrapy_crawl(market_url: str, page_size: int) -> dict:
+    """The same feed pages through a plain Scrapy spider yielding dicts (the framework's limit)."""
+    import json
+    import subprocess
+    import sys
+
+    # a file, not `python -c`: Scrapy inspects callbacks' source code
+    with tempfile.NamedTemporaryFile("w", suffix="_bare_feed.py", delete=False) as script:
+        script.write(BARE_SPIDER)
+    try:
+        completed = subprocess.run(
+            [sys.executable, script.name, market_url, str(page_size), DAY.isoformat()],
+            capture_output=True, text=True, check=True, timeout=3600,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    if not result["rows"]:
+        raise RuntimeError(f"the bare Scrapy crawl found no rows:\n{completed.stderr[-2000:]}")
+    return result
+
+
 def run_case(settings, products: int, stores: int, page_size: int, work: Path) -> dict:
     from scrapers.crawl import run_crawl_subprocess
     from scrapers.demo_market import launch
@@ -95,6 +169,8 @@ def run_case(settings, products: int, stores: int, page_size: int, work: Path) -
             _children_cpu() - children_before
         )  # the crawl subprocess has been reaped; the market not yet
     market_cpu = _children_cpu() - children_before - crawl_cpu
+    with launch(seed=42, products=products, stores=stores, date=DAY, ready_timeout=300) as bare_market:
+        bare = bare_scrapy_crawl(bare_market.base_url, page_size)  # its own market: CPU figures stay apart
     with psycopg.connect(settings.database_url("catalog", Role.SCRAPER)) as conn:
         started = time.perf_counter()
         summary = load_crawl_landing(conn, landing)
@@ -122,6 +198,8 @@ def run_case(settings, products: int, stores: int, page_size: int, work: Path) -
         # what two dedicated cores would do: crawl and market each on its own core
         "cpu_bound_rows_s": summary.rows / (max(crawl_cpu, market_cpu) + load_seconds),
         "landing_mb": size_mb,
+        "bare_rows_s": bare["rows"] / bare["seconds"],
+        "vs_bare": (summary.rows / (crawl_seconds + load_seconds)) / (bare["rows"] / bare["seconds"]),
     }
 
 
@@ -160,16 +238,17 @@ def main() -> int:
     header = (
         "| observations | rows landed | rejects | pages | crawl s | crawl rows/s | load s | plain COPY s "
         "| load / COPY | end-to-end rows/s | peak crawl RSS MB | landing MB | crawl CPU s | market CPU s "
-        "| rows/s if each had its own core |"
+        "| rows/s if each had its own core | bare Scrapy rows/s | end-to-end vs bare Scrapy |"
     )
     print(header)
-    print("|" + "|".join("---" for _ in range(15)) + "|")
+    print("|" + "|".join("---" for _ in range(17)) + "|")
     for r in results:
         print(
             f"| {r['observations']:,} | {r['rows']:,} | {r['rejects']:,} | {r['pages']} | {r['crawl_s']:.1f} "
             f"| {r['crawl_rows_s']:,.0f} | {r['load_s']:.2f} | {r['copy_s']:.2f} | {r['load_vs_copy']:.2f}x "
             f"| {r['e2e_rows_s']:,.0f} | {r['peak_mb']:.0f} | {r['landing_mb']:.0f} | {r['crawl_cpu_s']:.1f} "
-            f"| {r['market_cpu_s']:.1f} | {r['cpu_bound_rows_s']:,.0f} |"
+            f"| {r['market_cpu_s']:.1f} | {r['cpu_bound_rows_s']:,.0f} | {r['bare_rows_s']:,.0f} "
+            f"| {r['vs_bare']:.2f} |"
         )
     return 0
 

@@ -270,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     __import__("orchestration.defs.deliveries.cli", fromlist=["add_parsers"]).add_parsers(sub)
 
     __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
+    __import__("scrapers.retailers_cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart retailers ...
     return parser
 
 

@@ -145,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.retailer not in known:
         print(f"unknown retailer {args.retailer!r}; known retailers: {', '.join(known)}", file=sys.stderr)
         return 2
+    spider_cls = process.spider_loader.load(args.retailer)
+    if spider_args.get("max_pages") and not hasattr(spider_cls, "sitemap_filter"):
+        # formats without their own page limit stop after N pages (+ the stores page)
+        settings.set("CLOSESPIDER_PAGECOUNT", int(spider_args.pop("max_pages")) + 1, priority="cmdline")
+        process = CrawlerProcess(settings)
     crawler = process.create_crawler(args.retailer)
     started_at = dt.datetime.now(dt.UTC)
     started = time.monotonic()

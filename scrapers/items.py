@@ -56,6 +56,7 @@ class PriceObservation(_Provenance):
     package_size_text: str | None = None
     package_quantity: Decimal | None = None
     package_unit: str | None = None  # kg | l | each
+    pack_count: int | None = None  # separately packed units in the pack ("6 x 330ml": 6)
     price: Any = None  # raw from the spider; Decimal after PricePipeline
     was_price: Any = None
     currency: str | None = None

@@ -61,3 +61,4 @@ SMARTCART_DEFAULT_CURRENCY = None
 # Set per retailer from its registry entry: how its pages write numbers ("de_DE" / ",").
 SMARTCART_PRICE_LOCALE = None
 SMARTCART_DECIMAL_SEPARATOR = None
+SMARTCART_RETAILER_COUNTRY = None

@@ -82,20 +82,32 @@ class SchemaStore:
 def extract_page(body: str | bytes, url: str) -> tuple[list[SchemaStore], list[SchemaOffer]]:
     """Stores and product offers of one page. Raises ``StructuredDataError`` on a broken page."""
     nodes = schema_nodes(body, url)
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+
+    def resolve(value: Any) -> Any:
+        # {"@id": ...} alone is a reference to a node elsewhere on the page (Yoast's @graph)
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            return by_id.get(value["@id"], value)
+        return value
+
     stores = [SchemaStore(n) for n in nodes if types_of(n) & STORE_TYPES]
+    groups = {id(n): n for n in nodes if "ProductGroup" in types_of(n)}
+    variants_of = {
+        key: [
+            v for v in map(resolve, as_list(group.get("hasVariant"))) if isinstance(v, dict) and "@type" in v
+        ]
+        for key, group in groups.items()
+    }
+    variant_ids = {id(v) for variants in variants_of.values() for v in variants}
     offers: list[SchemaOffer] = []
-    seen: set[int] = set()
     for node in nodes:
-        if id(node) in seen:
-            continue
-        kinds = types_of(node)
-        if "ProductGroup" in kinds:
-            variants = [v for v in as_list(node.get("hasVariant")) if isinstance(v, dict)]
-            seen.update(id(v) for v in variants)
-            for variant in variants or [node]:
-                offers.extend(product_offers(_inherit(node, variant)))
-        elif kinds & PRODUCT_TYPES:
-            offers.extend(product_offers(node))
+        if id(node) in variant_ids:
+            continue  # read with its group, which it inherits from
+        if id(node) in groups:
+            for variant in variants_of[id(node)] or [node]:
+                offers.extend(product_offers(_inherit(node, variant), resolve))
+        elif types_of(node) & PRODUCT_TYPES:
+            offers.extend(product_offers(node, resolve))
     return stores, offers
 
 
@@ -225,8 +237,9 @@ def _inherit(group: dict[str, Any], variant: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def product_offers(product: dict[str, Any]) -> list[SchemaOffer]:
-    offers, notes = _offers(product.get("offers"))
+def product_offers(product: dict[str, Any], resolve: Any = lambda value: value) -> list[SchemaOffer]:
+    """The offers of one product (``resolve`` looks up ``{"@id": ...}`` references on the page)."""
+    offers, notes = _offers([resolve(o) for o in as_list(product.get("offers"))])
     if not offers:
         offers, notes = [{}], [None]  # a product without offers: quarantined later for its price
     records = []
@@ -244,10 +257,11 @@ def product_offers(product: dict[str, Any]) -> list[SchemaOffer]:
             SchemaOffer(
                 sku=text(offer.get("sku")) or text(product.get("sku")) or text(product.get("productID")),
                 name=text(product.get("name")),
-                brand=text(product.get("brand")) or text(product.get("manufacturer")),
+                brand=text(resolve(product.get("brand"))) or text(resolve(product.get("manufacturer"))),
                 category=_category(product.get("category")),
                 gtin=_gtin(offer) or _gtin(product),
-                size=_size(product),
+                # many platforms (Shopify) have no size property: the size is in the title
+                size=_size(product) or text(product.get("name")),
                 price=price,
                 was_price=was_price,
                 unit_price_text=unit_price,

@@ -342,7 +342,11 @@ class Catalogue:
         if i >= len(_SUBURBS):
             suburb = f"{suburb} {i // len(_SUBURBS) + 1}"
         lat0, lon0 = _STATE_CENTRES[state]
-        store_id = {"freshmart": str(1001 + i), "nextmart": f"NM{101 + i}"}.get(retailer, f"cs-{i + 1:03d}")
+        store_id = {
+            "freshmart": str(1001 + i),
+            "nextmart": f"NM{101 + i}",
+            "biomarkt": f"BM-{i + 1:02d}",
+        }.get(retailer, f"cs-{i + 1:03d}")
         return Store(
             store_id=store_id,
             name=f"{profile.display_name} {suburb}",
@@ -423,6 +427,8 @@ class Catalogue:
             return product.stockcode
         if retailer == "nextmart":
             return f"nm-{zlib.crc32(f'{self.seed}:{product.index}'.encode()):08x}{product.index % 97:02d}"
+        if retailer == "biomarkt":
+            return f"BM-{product.index * 7 + 3:06d}"
         return f"CS{product.index * 13 + 5:07d}"
 
     def retailer_gtin(self, retailer: str, product: Product) -> str | None:

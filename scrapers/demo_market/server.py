@@ -1,7 +1,8 @@
 """HTTP serving for the demo market: routing, the time machine, faults, ground truth, entry point.
 
 One process serves every retailer: ``freshmart`` at the site root (``/api/...``, also under
-``/freshmart/``), ``nextmart`` under ``/nextmart/`` and ``cornershop`` under ``/cornershop/``.
+``/freshmart/``), ``nextmart`` under ``/nextmart/``, ``cornershop`` under ``/cornershop/`` and
+``biomarkt`` (EUR, microdata, gzip sitemaps) under ``/biomarkt/``.
 Formats are rendered by per-retailer modules; this module only maps URLs to them.
 
 Time machine (demo only): a request may carry ``X-SmartCart-Date: YYYY-MM-DD`` to see the market as
@@ -28,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from scrapers.demo_market import cornershop, freshmart, nextmart
+from scrapers.demo_market import biomarkt, cornershop, freshmart, nextmart
 from scrapers.demo_market.catalogue import RETAILERS, Catalogue, truth_records
 from scrapers.demo_market.freshmart import BadRequest, NotFound
 
@@ -40,12 +41,14 @@ ROBOTS_TXT = """User-agent: *
 Allow: /api/
 Allow: /nextmart/
 Allow: /cornershop/
+Allow: /biomarkt/
 Disallow: /checkout/
 Disallow: /account/
 Disallow: /nextmart/checkout/
 Disallow: /cornershop/cart/
 
 Sitemap: {origin}/cornershop/sitemap.xml
+Sitemap: {origin}/biomarkt/sitemap_index.xml.gz
 """
 
 # Faults by name -> (transient: only the first request of a picked page fails, offset to spread picks)
@@ -252,6 +255,20 @@ class DemoMarketHandler(BaseHTTPRequestHandler):
             return self._send(
                 200, cornershop.render_store_page(catalogue, match.group(1)), "text/html; charset=utf-8"
             )
+        if path == "/biomarkt/sitemap_index.xml.gz":  # gzip files, as Magento writes them
+            return self._send(
+                200, biomarkt.render_sitemap_index(catalogue, self._origin()), "application/gzip"
+            )
+        if path == "/biomarkt/media/sitemap/stores.xml.gz":
+            return self._send(
+                200, biomarkt.render_stores_sitemap(catalogue, self._origin()), "application/gzip"
+            )
+        if match := re.match(r"^/biomarkt/media/sitemap/products-(\d+)\.xml\.gz$", path):
+            body = biomarkt.render_products_sitemap(catalogue, self._origin(), int(match.group(1)))
+            return self._send(200, body, "application/gzip")
+        if match := re.match(r"^/biomarkt/filiale/([^/]+)$", path):
+            body = biomarkt.render_store_page(catalogue, match.group(1))
+            return self._send(200, body, "text/html; charset=utf-8")
         # data pages: counted, and faulted on request
         if path in ("/api/products", "/api/feed/products"):
             kind = "freshmart"
@@ -261,6 +278,8 @@ class DemoMarketHandler(BaseHTTPRequestHandler):
             kind = "nextmart_product"
         elif path.startswith("/cornershop/products/"):
             kind = "cornershop_product"
+        elif re.match(r"^/biomarkt/bm-\d+\.html$", path):
+            kind = "biomarkt_product"
         else:
             raise NotFound(f"no route for {path}")
         faults = self.server.page_faults(f"{path}?{url.query}", kind)
@@ -305,6 +324,14 @@ class DemoMarketHandler(BaseHTTPRequestHandler):
         if kind == "nextmart_product":
             product_id = path.removeprefix("/nextmart/product/")
             return nextmart.render_product_page(catalogue, product_id, date), "text/html; charset=utf-8"
+        if kind == "biomarkt_product":
+            body = biomarkt.render_product_page(catalogue, path.removeprefix("/biomarkt/"), date)
+            if "missing_prices" in faults or "rename" in faults:  # microdata: drop or rename the price
+                renamed = b'itemprop="amount"' if "rename" in faults else b'itemprop="x-removed"'
+                body = re.sub(
+                    rb'itemprop="price"(?= content="[0-9,]+">[0-9,]+ \xe2\x82\xac</span><meta)', renamed, body
+                )
+            return body, "text/html; charset=utf-8"
         document = cornershop.product_document(catalogue, path.removeprefix("/cornershop/products/"), date)
         for offer in document["offers"]:
             _mutate(offer, "price", "amount", faults)

@@ -100,8 +100,8 @@ class RetailerEntry:
     site_url: str
     currency: str
     locale: str
-    decimal_separator: str
-    grouping_separator: str
+    decimal_separator: str | None  # None: unknown, only a price's own shape decides
+    grouping_separator: str | None
     country: str
     region: str | None
     politeness: dict[str, Any] = field(default_factory=dict)
@@ -182,9 +182,13 @@ def parse_entry(path: Path, document: Any) -> RetailerEntry:
         raise fail("locale", str(exc)) from None
     decimal_separator = document.get("decimal_separator", decimal_default)
     grouping_separator = document.get("grouping_separator", grouping_default)
-    if decimal_separator not in (".", ","):
+    if "decimal_separator" in document and decimal_separator is None:
+        # explicitly unknown (`retailers check` without --locale): only a price's shape decides,
+        # and an ambiguous one ("1.234") is quarantined
+        grouping_separator = None
+    elif decimal_separator not in (".", ","):
         raise fail("decimal_separator", f"{decimal_separator!r} must be '.' or ','")
-    if not isinstance(grouping_separator, str) or grouping_separator == decimal_separator:
+    elif not isinstance(grouping_separator, str) or grouping_separator == decimal_separator:
         raise fail("grouping_separator", f"{grouping_separator!r} must differ from the decimal separator")
     country = document.get("country")
     if not isinstance(country, str) or not _COUNTRY.match(country):

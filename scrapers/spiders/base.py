@@ -114,6 +114,7 @@ class RetailerSpider(scrapy.Spider):
     required_source_fields: ClassVar[tuple[str, ...]] = ("retailer_product_id", "price")
     locale: ClassVar[str | None] = None  # CLDR locale of the site's numbers (registry entry)
     decimal_separator: ClassVar[str | None] = None
+    country: ClassVar[str | None] = None  # ISO 3166 alpha-2 (imperial pints in GB)
     politeness: ClassVar[dict[str, Any]] = {}
     time_machine: ClassVar[bool] = True  # send DATE_HEADER (the demo market honours it)
 
@@ -136,6 +137,7 @@ class RetailerSpider(scrapy.Spider):
         settings.set("SMARTCART_DEFAULT_CURRENCY", cls.currency, priority="spider")
         settings.set("SMARTCART_PRICE_LOCALE", cls.locale, priority="spider")
         settings.set("SMARTCART_DECIMAL_SEPARATOR", cls.decimal_separator, priority="spider")
+        settings.set("SMARTCART_RETAILER_COUNTRY", cls.country, priority="spider")
 
     # requests -----------------------------------------------------------------
     def request(self, url: str, callback: Any, count: bool = True, **kwargs: Any) -> scrapy.Request:
@@ -334,8 +336,6 @@ class PagedJsonApiSpider(RetailerSpider):
 
 
 _NEXT_DATA = re.compile(r'<script id="__NEXT_DATA__" type="application/json"[^>]*>(.*?)</script>', re.S)
-_JSON_LD = re.compile(r'<script[^>]+type="application/ld\+json"[^>]*>(.*?)</script>', re.S | re.I)
-_JSON_LD_OPEN = re.compile(r'<script[^>]+type="application/ld\+json"', re.I)
 
 
 def next_data(text: str) -> dict[str, Any]:
@@ -347,37 +347,6 @@ def next_data(text: str) -> dict[str, Any]:
         return json.loads(match.group(1))
     except json.JSONDecodeError as exc:
         raise PageParseError(f"__NEXT_DATA__ is not valid JSON ({exc})") from None
-
-
-def json_ld_documents(text: str) -> list[dict[str, Any]]:
-    """Every schema.org object in the page's JSON-LD scripts (``@graph`` and lists flattened)."""
-    documents: list[dict[str, Any]] = []
-    scripts = _JSON_LD.findall(text)
-    if len(_JSON_LD_OPEN.findall(text)) > len(scripts):
-        raise PageParseError("a JSON-LD script is not closed (truncated page?)")
-    for script in scripts:
-        try:
-            value = json.loads(script)
-        except json.JSONDecodeError as exc:
-            raise PageParseError(f"JSON-LD is not valid JSON ({exc})") from None
-        stack = value if isinstance(value, list) else [value]
-        for node in stack:
-            if isinstance(node, dict):
-                documents.append(node)
-                documents.extend(n for n in node.get("@graph", []) if isinstance(n, dict))
-    return documents
-
-
-def schema_types(node: dict[str, Any]) -> set[str]:
-    value = node.get("@type", [])
-    return {t.rsplit("/", 1)[-1] for t in ([value] if isinstance(value, str) else value)}
-
-
-GTIN_KEYS = ("gtin13", "gtin", "gtin14", "gtin12", "gtin8", "ean")
-
-
-def json_ld_gtin(product: dict[str, Any]) -> str | None:
-    return next((str(product[k]) for k in GTIN_KEYS if product.get(k)), None)
 
 
 class NextDataSpider(RetailerSpider):
@@ -480,17 +449,17 @@ class NextDataSpider(RetailerSpider):
 
     def parse_product(self, response: Response, product_id: str) -> Iterable[Any]:
         try:
-            products = [d for d in json_ld_documents(response.text) if "Product" in schema_types(d)]
-        except PageParseError as error:
+            _, offers = extract_page(response.body, response.url)  # JSON-LD, microdata or RDFa
+        except StructuredDataError as error:
             if response.meta.get("parse_retries", 0) < MAX_PARSE_RETRIES:
-                yield from self.unreadable_page(response, error)
+                yield from self.unreadable_page(response, PageParseError(str(error)))
                 return
             self.logger.warning(
                 "product page %s unreadable (%s): its prices land without a barcode", response.url, error
             )
-            products = []
+            offers = []
         self.crawler.stats.inc_value(PAGES_STAT)
-        gtin = json_ld_gtin(products[0]) if products else None
+        gtin = next((offer.gtin for offer in offers if offer.gtin), None)
         yield from self._release(product_id, gtin)
 
     def on_product_failed(self, failure: Failure) -> Iterable[Any]:
@@ -550,8 +519,12 @@ class SitemapJsonLdSpider(RetailerSpider, SitemapSpider):
         "longitude": "geo.longitude",
     }
 
-    def __init__(self, *args: Any, modified_since: str | dt.date | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, modified_since: str | dt.date | None = None,
+                 max_pages: int | str | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(*args, **kwargs)
+        # `smartcart retailers check --pages N`: fetch at most N product/store pages
+        self.max_pages = int(max_pages) if max_pages else None
+        self._pages_requested = 0
         follow = self.sitemap_follow if isinstance(self.sitemap_follow, list) else [self.sitemap_follow]
         self._follow = [re.compile(pattern) for pattern in follow]
         self._cbs = [(re.compile(self.page_filter), self.parse_page)]
@@ -596,8 +569,13 @@ class SitemapJsonLdSpider(RetailerSpider, SitemapSpider):
             return
         self.crawler.stats.inc_value(PAGES_STAT)
         for request in SitemapSpider._parse_sitemap(self, response):
-            callback = self.parse_sitemap if request.callback == self._parse_sitemap else request.callback
-            yield self.request(request.url, callback)
+            if request.callback == self._parse_sitemap:
+                yield self.request(request.url, self.parse_sitemap)
+                continue
+            if self.max_pages is not None and self._pages_requested >= self.max_pages:
+                return
+            self._pages_requested += 1
+            yield self.request(request.url, request.callback)
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Drop entries whose ``lastmod`` is older than ``modified_since`` (incremental crawls)."""

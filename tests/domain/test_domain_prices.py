@@ -50,10 +50,16 @@ def test_ambiguous_separator_without_locale_raises_instead_of_guessing(raw):
 
 
 @pytest.mark.parametrize(
-    ("raw", "locale"),
-    [("3,49", "en_US"), ("1.234,56", "en_US"), ("3.49", "de_DE"), ("1,2,3", None), ("1.23.4", "de_DE")],
+    ("raw", "locale", "amount"),
+    [("3,49", "en_US", "3.49"), ("1.234,56", "en_US", "1234.56"), ("1.49", "de_DE", "1.49")],
 )
-def test_text_that_contradicts_the_locale_is_rejected(raw, locale):
+def test_a_shape_that_can_mean_one_thing_wins_over_the_locale(raw, locale, amount):
+    # schema.org writes prices with "." whatever the shop's locale; "3,49" cannot be a thousand
+    assert parse_price(raw, locale=locale).amount == Decimal(amount)
+
+
+@pytest.mark.parametrize(("raw", "locale"), [("1,2,3", None), ("1.23.4", "de_DE"), ("12 34", "fr_FR")])
+def test_malformed_grouping_is_rejected(raw, locale):
     with pytest.raises(PriceParseError):
         parse_price(raw, locale=locale)
 

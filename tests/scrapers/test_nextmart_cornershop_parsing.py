@@ -11,8 +11,9 @@ from scrapy.utils.test import get_crawler
 
 from scrapers.items import PriceObservation, RejectedPage, Store
 from scrapers.registry import get_retailer
-from scrapers.spiders.base import DATE_HEADER, PageParseError, json_ld_documents, next_data
+from scrapers.spiders.base import DATE_HEADER, PageParseError, next_data
 from scrapers.spiders.loader import spider_class
+from scrapers.structured_data import StructuredDataError, schema_nodes
 
 DATA = Path(__file__).parent / "data"
 NextmartSpider = spider_class(get_retailer("nextmart"))
@@ -182,5 +183,5 @@ def test_json_ld_of_any_shop_without_branches_lands_as_online_store():
 def test_truncated_json_ld_is_refused():
     text = (DATA / "cornershop_product_CS0000005.html").read_text()
     cut = text[: text.rindex("application/ld+json") + 200]
-    with pytest.raises(PageParseError):
-        json_ld_documents(cut)
+    with pytest.raises(StructuredDataError):
+        schema_nodes(cut, "https://shop.example/p")

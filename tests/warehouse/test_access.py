@@ -1,4 +1,4 @@
-"""Least privilege from warehouse/access/roles.yml: every grant works and every denial holds."""
+"""Least privilege from warehouse/platform/access/roles.yml: every grant works and every denial holds."""
 
 from __future__ import annotations
 

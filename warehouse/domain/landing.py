@@ -24,7 +24,7 @@ PRICE_OBSERVATION_COLUMNS: tuple[str, ...] = (
     "retailer", "store_id", "retailer_product_id", "product_name", "brand", "category_path", "gtin",
     "package_size_text", "package_quantity", "package_unit", "price", "was_price", "currency",
     "unit_price_text", "unit_price", "in_stock", "scrape_date", "fetched_at", "source", "source_url",
-    "run_id",
+    "run_id", "pack_count",  # pack_count last: added by migration 0031, so last in the table too
 )  # fmt: skip
 STORE_COLUMNS: tuple[str, ...] = (
     "retailer", "store_id", "store_name", "address", "postcode", "latitude", "longitude", "region",

@@ -1,12 +1,12 @@
 """Prices as shops and contributors write them -> Decimal + ISO currency, never guessed.
 
-The number is read with price-parser once its decimal separator is known: from the caller
-(``decimal_separator``), from the retailer's locale (Babel's number symbols), or from the text
-itself when it cannot be anything else ("3,49", "1.234,56", "1,234,567"). A single separator
-followed by exactly three digits ("1.234", "12,345") is a thousand or a fraction depending on the
-country: without a locale it raises ``AmbiguousPrice`` so the row is quarantined, not guessed.
-A text whose grouping contradicts the locale ("3,49" in an en_US shop) raises too: it means the
-retailer's configured locale is wrong, and a wrong price is worse than a missing one.
+The number is read with price-parser once its decimal separator is known. The text's own shape
+decides when it can mean one thing only ("3,49", "1.234,56", "1,234,567": a grouping separator
+is always followed by three digits, and a repeated one is never the decimal) - so "1.49" in a
+schema.org price (which the standard writes with ".") reads right even in a de_DE shop. Only a
+single separator followed by exactly three digits ("1.234", "12,345") needs the source's locale
+(Babel's number symbols) or ``decimal_separator``; without one it raises ``AmbiguousPrice`` so
+the row is quarantined, not guessed. Malformed grouping ("1,2,3") raises ``PriceParseError``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def parse_price(
     decimal_separator: str | None = None,
 ) -> ParsedPrice:
     """Parse one price. ``locale`` (e.g. "de_DE") or ``decimal_separator`` ("," or ".") say how
-    the source writes numbers; ``currency`` is the source's currency, used as price-parser's hint
+    the source writes numbers, used when the text alone is ambiguous; ``currency`` is the source's currency, used as price-parser's hint
     and returned when the text names none. Raises ``PriceParseError`` / ``AmbiguousPrice``.
     """
     if value is None or isinstance(value, bool):
@@ -89,7 +89,12 @@ def _parse_text(text: str, decimal_separator: str | None) -> tuple[Decimal, str 
     if len(numbers) != 1:
         raise PriceParseError(f"unparseable price: {text!r}")
     token = numbers[0].group().strip()
-    separator = decimal_separator or _decimal_separator_from_text(text, token)
+    try:
+        separator = _decimal_separator_from_text(text, token)
+    except AmbiguousPrice:
+        if decimal_separator is None:
+            raise
+        separator = decimal_separator
     _check_grouping(text, token, separator)
     parsed = Price.fromstring(text, decimal_separator=separator)
     if parsed.amount is None:

@@ -21,6 +21,7 @@ renamed as (
         package_size_text::text as package_size_text,
         package_quantity::numeric(14, 4) as package_quantity,
         package_unit::text as package_unit,
+        pack_count::integer as pack_count,
         price::numeric(12, 2) as price,
         was_price::numeric(12, 2) as was_price,
         currency::text as currency,
