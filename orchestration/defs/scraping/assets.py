@@ -110,6 +110,8 @@ def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, war
             with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
                 summaries[retailer] = (load_crawl_landing(conn, landing), landing.stats)
             context.log.info(landing.stats.get("message", f"{retailer} loaded"))
+            if summaries[retailer][0].health and summaries[retailer][0].health.degraded:
+                context.log.warning(summaries[retailer][0].health.summary())  # crawl_health check says more
     if failures:
         raise dg.Failure(description="; ".join(failures))
 
@@ -127,6 +129,7 @@ def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, war
                 f"{retailer}/retries": stats.get("retries", 0),
                 f"{retailer}/duration_seconds": stats.get("duration_seconds", 0.0),
                 f"{retailer}/run_id": summary.run_id,
+                f"{retailer}/status": summary.status,
             }
         )
     yield dg.MaterializeResult(
