@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
-from warehouse import cluster  # noqa: E402
-from warehouse.bootstrap import bootstrap  # noqa: E402
-from warehouse.config import DATABASES, Settings, url_env_var  # noqa: E402
-from warehouse.ingestion import ingest_dropzone, parse_event_file  # noqa: E402
-from warehouse.simulator import SimulationConfig, simulate, synthetic_catalog  # noqa: E402
+from warehouse.demo.simulator import SimulationConfig, simulate, synthetic_catalog  # noqa: E402
+from warehouse.landing.ingestion import ingest_dropzone, parse_event_file  # noqa: E402
+from warehouse.platform import cluster  # noqa: E402
+from warehouse.platform.bootstrap import bootstrap  # noqa: E402
+from warehouse.platform.config import DATABASES, Settings, url_env_var  # noqa: E402
 
 
 def fresh_settings() -> Settings:

@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scrapers.landing import (
+from warehouse.domain.landing import (
     CRAWL_STATS_FILE,
     STATUS_FAILED,
     STATUS_SUCCEEDED,
     CrawlFailed,
     CrawlLanding,
 )
-from warehouse.landing.safe_write import DiskFull, write_file_atomically
+from warehouse.platform.safe_write import DiskFull, write_file_atomically
 
 __all__ = ["CrawlFailed", "CrawlLanding", "main", "run_crawl_subprocess", "summarise_crawl"]
 

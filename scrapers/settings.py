@@ -57,3 +57,6 @@ SMARTCART_ITEM_BATCHES = True
 # Set per crawl by scrapers.crawl: where the landing files go.
 SMARTCART_LANDING_DIR = None
 SMARTCART_DEFAULT_CURRENCY = None
+# Set per retailer from its registry entry: how its pages write numbers ("de_DE" / ",").
+SMARTCART_PRICE_LOCALE = None
+SMARTCART_DECIMAL_SEPARATOR = None

@@ -26,6 +26,8 @@ import zlib
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from warehouse.domain.gtin import gtin_check_digit
+
 # (category path, product noun, adjectives, sizes, base price per size unit range, brands)
 # Sizes are (text, quantity in base unit, base unit) where base unit is kg, l or each.
 _CATEGORIES: list[
@@ -245,12 +247,6 @@ RETAILERS: dict[str, RetailerProfile] = {
 }
 
 SHRINK_EPOCH = dt.date(2026, 1, 1)  # shrink days fall within the year after this
-
-
-def gtin_check_digit(body: str) -> str:
-    """GS1 check digit for the digits before it (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
 
 
 def _money(value: float) -> Decimal:

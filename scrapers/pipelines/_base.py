@@ -9,7 +9,7 @@ from typing import IO, Any
 from scrapy.exceptions import DropItem
 
 from scrapers.items import ItemBatch
-from warehouse.landing.safe_write import DiskFull, disk_full_error, fsync_and_rename, is_disk_full
+from warehouse.platform.safe_write import DiskFull, disk_full_error, fsync_and_rename, is_disk_full
 
 LANDING_DIR_SETTING = "SMARTCART_LANDING_DIR"
 

@@ -38,7 +38,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from scrapers.items import ItemBatch, PriceObservation, RejectedPage, Store
-from scrapers.landing import source_for
+from warehouse.domain.landing import source_for
 
 FAILED_REQUESTS_STAT = "smartcart/request_failures"
 FIRST_FAILURE_STAT = "smartcart/first_failure"

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse.ingestion import ingest_dropzone, parse_event_file, postcode_region
+from warehouse.landing.ingestion import ingest_dropzone, parse_event_file, postcode_region
 from warehouse.vault import Vault
 
 pytestmark = pytest.mark.integration

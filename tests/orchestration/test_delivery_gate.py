@@ -13,7 +13,7 @@ from orchestration.cli import failure_messages, run_catalog_pipeline
 from orchestration.dagster_instance import prepare_dagster_env
 from orchestration.defs.deliveries.schedules import delivery_run_config
 from scrapers.demo_market import launch
-from warehouse.deliveries import verify_delivery
+from warehouse.publishing.deliveries import verify_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

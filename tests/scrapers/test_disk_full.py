@@ -14,8 +14,8 @@ import pytest
 
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.demo_market import launch
-from scrapers.landing import CRAWL_STATS_FILE, CrawlLanding, LandingUnreadable
-from warehouse.landing.safe_write import DiskFull, write_file_atomically
+from warehouse.domain.landing import CRAWL_STATS_FILE, CrawlLanding, LandingUnreadable
+from warehouse.platform.safe_write import DiskFull, write_file_atomically
 
 DAY = dt.date(2026, 11, 22)
 

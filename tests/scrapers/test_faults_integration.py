@@ -11,8 +11,8 @@ import pytest
 
 from scrapers.crawl import run_crawl_subprocess
 from scrapers.demo_market import launch
-from scrapers.landing import read_copy_text
 from scrapers.retailers import site_url
+from warehouse.domain.landing import read_copy_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAY = dt.date(2026, 11, 22)

@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse.crowd_reports import parse_report_file, process_report_file, validate_reports
+from warehouse.landing.crowd_reports import parse_report_file, process_report_file, validate_reports
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -10,8 +10,8 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse import crowd_reports
-from warehouse.crowd_reports import (
+from warehouse.landing import crowd_reports
+from warehouse.landing.crowd_reports import (
     MAX_FIELD_CHARS,
     contains_email,
     contributor_id_problem,

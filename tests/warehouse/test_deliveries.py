@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from warehouse.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
+from warehouse.publishing.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse.crowd_reports import SUPPORTED, process_report_file
+from warehouse.landing.crowd_reports import SUPPORTED, process_report_file
 from warehouse.landing.drop_folder import (
     FileStillChanging,
     file_away,

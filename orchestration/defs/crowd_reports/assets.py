@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.crowd_reports import FileStillChanging, process_report_file
+from warehouse.landing.crowd_reports import FileStillChanging, process_report_file
 
 LOADER_ROLE = "smartcart_scraper"  # the catalog raw writer (roles.yml)
 

@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.defs.crowd_reports.assets import crowd_reports_job
 from orchestration.defs.resources import WarehouseResource
-from warehouse.crowd_reports import SUPPORTED, dropzone_dir
+from warehouse.landing.crowd_reports import SUPPORTED, dropzone_dir
 from warehouse.landing.drop_folder import settle_seconds, settled_files, unsettled_files
 
 

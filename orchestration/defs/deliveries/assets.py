@@ -8,8 +8,8 @@ from pydantic import Field
 
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
-from warehouse.deliveries import DeliveryTable, verify_delivery, write_delivery
-from warehouse.quality.reports import QualityGateFailed, latest_quality_report
+from warehouse.publishing.deliveries import DeliveryTable, verify_delivery, write_delivery
+from warehouse.publishing.quality.reports import QualityGateFailed, latest_quality_report
 
 # Deliveries read with the buyer's own role: a delivery can hold nothing a buyer may not read.
 DELIVERY_ROLE = "smartcart_catalog_buyer"

@@ -1,6 +1,6 @@
 """Delivery schedules: catalog daily delta and weekly snapshot; trends weekly.
 
-Each run passes the quality gate first (warehouse.quality.reports): a failed blocking check
+Each run passes the quality gate first (warehouse.publishing.quality.reports): a failed blocking check
 fails the run and nothing ships.
 """
 

@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.ingestion import app_events_dropzone, ingest_dropzone
+from warehouse.landing.ingestion import app_events_dropzone, ingest_dropzone
 
 
 class IngestionConfig(dg.Config):

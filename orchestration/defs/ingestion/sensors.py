@@ -6,7 +6,7 @@ import hashlib
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.ingestion import app_events_dropzone, pending_event_files
+from warehouse.landing.ingestion import app_events_dropzone, pending_event_files
 
 app_events_ingestion = dg.define_asset_job(
     "app_events_ingestion",

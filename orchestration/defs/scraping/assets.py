@@ -18,9 +18,9 @@ from pydantic import Field
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
-from scrapers.landing import CrawlLanding
 from scrapers.retailers import RETAILERS, site_url
-from warehouse.loading import LoadSummary, load_crawl_landing, record_failed_run
+from warehouse.domain.landing import CrawlLanding
+from warehouse.landing.loading import LoadSummary, load_crawl_landing, record_failed_run
 
 RAW_TABLES = ("price_observations", "stores", "rejected_items", "scrape_runs")
 SCRAPER_ROLE = "smartcart_scraper"
