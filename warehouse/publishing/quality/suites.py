@@ -118,6 +118,7 @@ RAW_SUITES = [
 ]
 
 # --- crawl health on the catalog mart (warehouse/landing/crawl_health.py) ------------------
+# GX puts {batch} in as an unaliased subquery: PostgreSQL < 16 needs the "as mart" alias.
 # The latest loaded run of each retailer-day; a degraded one inside the mart's days blocks the
 # delivery whether or not its rows reached the mart.
 CURRENT_DEGRADED_CRAWLS = """
@@ -127,7 +128,7 @@ with current_runs as (
     where status in ('succeeded', 'degraded')
     order by retailer, scrape_date, finished_at desc
 ),
-mart_days as (select min(price_date) as first_day, max(price_date) as last_day from {batch})
+mart_days as (select min(price_date) as first_day, max(price_date) as last_day from {batch} as mart)
 select current_runs.retailer, current_runs.scrape_date, current_runs.breaches::text as breaches
 from current_runs cross join mart_days
 where current_runs.status = 'degraded'
@@ -154,7 +155,7 @@ def retailer_day_drop_query() -> str:
     )
     return f"""
 with daily as (
-    select retailer, price_date, count(*) as price_rows from {{batch}} group by retailer, price_date
+    select retailer, price_date, count(*) as price_rows from {{batch}} as mart group by retailer, price_date
 ),
 compared as (
     select today.retailer, today.price_date, today.price_rows,
