@@ -1,11 +1,10 @@
-"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery."""
+"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery, docs, dbt."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import fcntl
-import json
 import os
 import subprocess
 import sys
@@ -59,21 +58,22 @@ def run_catalog_pipeline(
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
 
     job = defs.resolve_job_def("catalog_pipeline")
     run_config = {
-        "ops": {
-            "scraped_catalog": {
-                "config": {"base_url": market_url, "retailers": list(retailers or ["freshmart"])}
-            }
-        },
+        **crawl_sites_run_config(market_url),
         # The console shows warnings only; every event is still stored and shown in the UI.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
     with dg.DagsterInstance.get() as instance:
         partition_key = scrape_date or dt.datetime.now(dt.UTC).date().isoformat()
         return job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False, partition_key=partition_key
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+            partition_key=partition_key,
+            asset_selection=catalog_pipeline_selection(list(retailers or ["freshmart"])),
         )
 
 
@@ -209,23 +209,7 @@ def cmd_market(args: argparse.Namespace) -> int:
             return 0
 
 
-# --- optimize / delivery ----------------------------------------------------------------
-def cmd_delivery(args: argparse.Namespace) -> int:
-    from warehouse.publishing.deliveries import verify_delivery
-
-    problems = verify_delivery(Path(args.path))
-    if problems:
-        for problem in problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        return 1
-    manifest = json.loads((Path(args.path) / "manifest.json").read_text())
-    rows = sum(f["rows"] for f in manifest["files"])
-    _print(
-        f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches"
-    )
-    return 0
-
-
+# --- optimize ----------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     """The optimizer HTTP service (product search, basket splits); OpenAPI at /docs."""
     from optimizer.service.app import serve
@@ -247,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
     demo.add_argument(
-        "--retailers", default="freshmart,nextmart,cornershop", help="comma-separated retailers to crawl"
+        "--retailers",
+        default=",".join(__import__("scrapers.retailers", fromlist=["DEMO_RETAILERS"]).DEMO_RETAILERS),
+        help="comma-separated retailers to crawl (default: the demo market's, from scrapers/registry/)",
     )
     demo.add_argument("--shoppers", type=int, default=150, help="simulated app shoppers for trends (0: skip)")
     demo.set_defaults(func=cmd_demo)
@@ -280,10 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
-    delivery = sub.add_parser("delivery", help="buyer tools for deliveries")
-    delivery.add_argument("action", choices=["verify"])
-    delivery.add_argument("path")
-    delivery.set_defaults(func=cmd_delivery)
+    # smartcart delivery verify|apply|ship, smartcart docs, smartcart dbt ...
+    __import__("orchestration.defs.deliveries.cli", fromlist=["add_parsers"]).add_parsers(sub)
 
     __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
     return parser

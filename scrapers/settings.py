@@ -4,7 +4,8 @@ tighten it (or, for the local demo market only, relax the delay) through ``polit
 
 BOT_NAME = "smartcart"
 SMARTCART_VERSION = "0.1"
-SPIDER_MODULES = ["scrapers.spiders"]
+# Spiders are built from the retailer registry (scrapers/registry/*.yaml), one per entry.
+SPIDER_LOADER_CLASS = "scrapers.spiders.loader.RegistrySpiderLoader"
 NEWSPIDER_MODULE = "scrapers.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, adapt to the site's latency, cap concurrency.

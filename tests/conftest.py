@@ -19,6 +19,9 @@ from warehouse.platform import cluster
 from warehouse.platform.bootstrap import bootstrap
 from warehouse.platform.config import DATABASES, Settings, url_env_var
 
+# The tests use fixed days from 2025 on; day partitions default to the last 30 days only.
+os.environ.setdefault("SMARTCART_PARTITIONS_START", "2024-01-01")
+
 
 @pytest.fixture(scope="session")
 def warehouse_settings() -> Settings:

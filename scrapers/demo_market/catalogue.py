@@ -240,11 +240,27 @@ class RetailerProfile:
     missing_price_rate: float  # records served without a price (a real API quirk)
 
 
-RETAILERS: dict[str, RetailerProfile] = {
-    "freshmart": RetailerProfile("freshmart", "FreshMart", "", 1.0, 1.0, 0.0, 1 / 150),
-    "nextmart": RetailerProfile("nextmart", "NextMart", "/nextmart", 0.9, 0.97, 0.05, 0.0),
-    "cornershop": RetailerProfile("cornershop", "Corner Shop", "/cornershop", 0.85, 1.05, 0.05, 0.0),
-}
+def _demo_profiles() -> dict[str, RetailerProfile]:
+    """The market's fictional chains are the registry entries with a ``demo`` section, in order."""
+    from scrapers.registry import load_registry
+
+    entries = [e for e in load_registry().values() if e.demo is not None]
+    entries.sort(key=lambda e: (e.demo.order, e.name))  # type: ignore[union-attr]
+    return {
+        e.name: RetailerProfile(
+            e.name,
+            e.display_name,
+            e.demo.prefix,
+            e.demo.carries,
+            e.demo.price_level,  # type: ignore[union-attr]
+            e.demo.gtin_dropped,
+            e.demo.missing_price_rate,  # type: ignore[union-attr]
+        )  # fmt: skip
+        for e in entries
+    }
+
+
+RETAILERS: dict[str, RetailerProfile] = _demo_profiles()
 
 SHRINK_EPOCH = dt.date(2026, 1, 1)  # shrink days fall within the year after this
 

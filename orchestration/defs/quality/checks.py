@@ -55,3 +55,6 @@ def build_product_checks(product: str) -> dg.AssetChecksDefinition:
 raw_quality = build_product_checks("raw")
 catalog_quality = build_product_checks("catalog")
 trends_quality = build_product_checks("trends")
+
+# The checks a delivery of each product must have passed (read by gate.py).
+PRODUCT_CHECKS = {"catalog": catalog_quality, "trends": trends_quality}

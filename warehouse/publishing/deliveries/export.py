@@ -39,20 +39,13 @@ WRITE_QUEUE_DEPTH = 4
 DICTIONARY_PAGE_BYTES = 8 << 20
 
 
-@dataclass(frozen=True)
-class DeliveryTable:
-    """One table of a delivery.
+def table_file(data_dir: Path, table: str, partition_value: object = None) -> Path:
+    """Where a table's rows live: every table is a folder of parquet files (ADR 0010-deliveries).
 
-    `query` selects the whole table; `delta_query` (with a `{day}` placeholder) selects
-    one day's rows for a daily delta (None: the table ships whole in deltas too).
-    `partition_by` names a date column to split files by (hive style `col=YYYY-MM-DD/`).
+    The partition value names the file but is not a `key=value` folder: the column stays in
+    the files, with its one type, and no reader has to guess a type from a path.
     """
-
-    name: str
-    query: str
-    partition_by: str | None = None
-    delta_query: str | None = None
-    primary_key: tuple[str, ...] = ()
+    return data_dir / table / f"part-{'0' if partition_value is None else partition_value}.parquet"
 
 
 def _quote(identifier: str) -> str:
@@ -279,19 +272,17 @@ def export_query(
     ship_empty: bool = True,
     unique_columns: tuple[str, ...] = (),
 ) -> tuple[pa.Schema, list[tuple[Path, int]]]:
-    """Stream `query` into `out_dir` as `name.parquet`, or `name/<col>=<date>/part-0.parquet` per date.
+    """Stream `query` into the folder `out_dir/name/`: one file, or one file per `partition_by` value.
 
-    Returns the Arrow schema and (path, rows) per file written. An empty unpartitioned result
-    still writes one (empty) file, so a buyer sees the table and its schema; so does an empty
-    partitioned one (under `name/empty/`) unless `ship_empty` is False. `unique_columns`
-    (a single-column primary key, say) skip dictionary encoding.
+    Returns the Arrow schema and (path, rows) per file written. An empty result still writes
+    one (empty) file, so a buyer sees the table and its schema, unless it is partitioned and
+    `ship_empty` is False. `unique_columns` (a single-column primary key, say) skip
+    dictionary encoding.
     """
     import adbc_driver_postgresql.dbapi as adbc
 
     def path_for(value) -> Path:
-        if not partition_by:
-            return out_dir / f"{name}.parquet"
-        return out_dir / name / f"{partition_by}={value}" / "part-0.parquet"
+        return table_file(out_dir, name, value)
 
     with adbc.connect(adbc_uri(url)) as conn, conn.cursor() as cursor:
         cursor.execute(f"select * from ({query}) as described limit 0")
@@ -306,8 +297,6 @@ def export_query(
                 writer.put(raw_batch)
         finally:
             rows = writer.close()
-    if not rows and not partition_by:
-        writer.touch(path_for(None))  # an empty table still ships, with its schema
-    elif not rows and ship_empty:
-        writer.touch(out_dir / name / "empty" / "part-0.parquet")
-    return plan.target, list(rows.items())
+    if not rows and (ship_empty or not partition_by):
+        writer.touch(path_for(None))  # an empty table still ships, in the same folder, with its schema
+    return plan.target, sorted(rows.items())

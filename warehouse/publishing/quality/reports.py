@@ -1,14 +1,12 @@
-"""Quality reports per run and the gate in front of every delivery.
+"""Quality reports per run: the Data Docs of the GX suites, and the trends privacy scan.
 
-Checks write their Data Docs and a verdict (`outcomes.json`) to
-SMARTCART_HOME/quality/<run_id>/<product>/. A delivery ships only with a passing verdict
-from its own run; when the checks did not run in that run (a delivery launched alone),
-the gate runs them first. Either way: nothing ships past a failed blocking check.
+Checks write their Data Docs to SMARTCART_HOME/quality/<run_id>/<product>/docs. Their
+verdicts live in Dagster's event log as asset-check results, which the delivery gate reads
+(orchestration/defs/quality/gate.py); nothing here keeps a verdict of its own.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from warehouse.platform.config import Settings
@@ -21,11 +19,6 @@ CHECK_ROLES = {
     "catalog": "smartcart_transform",
     "trends": "smartcart_transform",
 }
-VERDICT = "outcomes.json"
-
-
-class QualityGateFailed(RuntimeError):
-    pass
 
 
 def quality_dir(settings: Settings, run_id: str, product: str) -> Path:
@@ -39,7 +32,7 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def run_product_checks(settings: Settings, product: str, run_id: str) -> list[SuiteOutcome]:
-    """Run the product's suites, write Data Docs and the verdict for this run."""
+    """Run the product's suites and write their Data Docs for this run."""
     suites = SUITES_BY_PRODUCT[product]
     urls = {
         db: sqlalchemy_url(settings.database_url(db, CHECK_ROLES[product]))
@@ -47,48 +40,20 @@ def run_product_checks(settings: Settings, product: str, run_id: str) -> list[Su
     }
     folder = quality_dir(settings, run_id, product)
     outcomes = run_suites(urls, suites, docs_dir=folder / "docs")
-    verdict = {
-        "product": product,
-        "run_id": run_id,
-        "passed": all(o.passed for o in outcomes),
-        "suites": [{"suite": o.suite.name, "passed": o.passed, "summary": o.summary()} for o in outcomes],
-    }
-    (folder / VERDICT).write_text(json.dumps(verdict, indent=2) + "\n")
     return outcomes
 
 
-def _with_privacy_scan(settings: Settings, verdict: dict) -> dict:
-    """Trends ship only if no value anywhere in the trends schema equals a vault identifier
-    (email, username, app user id) and no row counts fewer than k shoppers."""
+def privacy_problems(settings: Settings) -> list[str]:
+    """Why trends may not ship: a value anywhere in the trends schema that equals a vault
+    identifier (email, username, app user id), or a row counting fewer than k shoppers."""
     from warehouse.publishing.quality.suites import K_THRESHOLD
     from warehouse.vault.leaks import find_identifier_leaks, find_trends_rows_under_k
 
     problems = [f"identifier leak in {leak}" for leak in find_identifier_leaks(settings, schemas=("trends",))]
-    problems += find_trends_rows_under_k(settings, k=K_THRESHOLD)
-    if problems:
-        verdict = {**verdict, "passed": False}
-        verdict["suites"] = [
-            *verdict["suites"],
-            {"suite": "privacy scan", "passed": False, "summary": "; ".join(map(str, problems))},
-        ]
-    return verdict
+    return problems + [str(p) for p in find_trends_rows_under_k(settings, k=K_THRESHOLD)]
 
 
-def latest_quality_report(settings: Settings, product: str, run_id: str) -> Path:
-    """The Data Docs folder this run's delivery may ship with; runs the checks if this run has none.
-
-    Raises QualityGateFailed naming every failed blocking expectation.
-    """
-    folder = quality_dir(settings, run_id, product)
-    if not (folder / VERDICT).exists():
-        run_product_checks(settings, product, run_id)
-    verdict = json.loads((folder / VERDICT).read_text())
-    if product == "trends":
-        verdict = _with_privacy_scan(settings, verdict)
-    if not verdict["passed"]:
-        failed = [s["summary"] for s in verdict["suites"] if not s["passed"]]
-        raise QualityGateFailed(
-            f"{product} delivery blocked by failed quality checks (report: {folder / 'docs' / 'index.html'}): "
-            + " | ".join(failed)
-        )
-    return folder / "docs"
+def data_docs(settings: Settings, product: str, run_id: str) -> Path | None:
+    """The Data Docs the checks of `run_id` wrote for `product`, if this machine holds them."""
+    docs = quality_dir(settings, run_id, product) / "docs"
+    return docs if (docs / "index.html").exists() else None
