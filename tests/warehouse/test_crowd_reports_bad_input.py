@@ -84,7 +84,7 @@ def test_email_detection_is_linear_and_still_finds_addresses():
         ("Infinity", "is not a number"),
         ("-2.00", "non-negative amount"),
         ("99999999999", "not a plausible amount"),
-        ("2,15", None),
+        ('"2,15"', None),  # quoted: the comma is the decimal separator, not a CSV one
     ],
 )
 def test_extreme_numbers_are_reasons(tmp_path, value, reason):
