@@ -31,6 +31,7 @@ from warehouse.domain.landing import (
     CrawlFailed,
     CrawlLanding,
 )
+from warehouse.platform.safe_write import DiskFull, write_file_atomically
 
 __all__ = ["CrawlFailed", "CrawlLanding", "main", "run_crawl_subprocess", "summarise_crawl"]
 
@@ -72,6 +73,8 @@ def summarise_crawl(raw_stats: dict[str, Any], retailer: str, base_url: str) -> 
         problems.append(
             f"the crawl found {stores} stores and {prices} price observations; expected some of each"
         )
+    if raw_stats.get("smartcart/disk_full"):  # one clear message, not the errors it caused
+        problems = [str(raw_stats["smartcart/disk_full"])]
     status = STATUS_FAILED if problems else STATUS_SUCCEEDED
     message = (
         f"crawl of {retailer} incomplete: {'; '.join(problems)}. Nothing from this run may be loaded."
@@ -174,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         duration_seconds=round(duration, 3),
         rows_per_second=round(summary["items"] / duration, 1) if duration > 0 else None,
     )
-    (landing_dir / CRAWL_STATS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    try:  # all or nothing: a 0-byte crawl_stats.json would later read as garbage
+        write_file_atomically(landing_dir / CRAWL_STATS_FILE, (json.dumps(summary, indent=2) + "\n").encode())
+    except DiskFull as exc:
+        print(f"crawl of {args.retailer} failed: {exc}", file=sys.stderr)
+        return 1
     if summary["status"] != STATUS_SUCCEEDED:
         print(summary["message"], file=sys.stderr)
         return 1

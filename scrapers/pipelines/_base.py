@@ -9,6 +9,7 @@ from typing import IO, Any
 from scrapy.exceptions import DropItem
 
 from scrapers.items import ItemBatch
+from warehouse.platform.safe_write import DiskFull, disk_full_error, fsync_and_rename, is_disk_full
 
 LANDING_DIR_SETTING = "SMARTCART_LANDING_DIR"
 
@@ -32,6 +33,32 @@ class StatsMixin:
         raise NotImplementedError
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        try:
+            return self._process_item(item)
+        except DiskFull as exc:  # one clear message in the crawl's stats (summarise_crawl shows it)
+            if self.stats is not None:
+                self.stats.set_value("smartcart/disk_full", str(exc))
+            raise
+
+    def close_landing_files(self, *writers: _LandingFile | None) -> None:
+        """Close (fsync + rename) each landing file; a full disk is recorded as the crawl's one
+        message and every partial file is removed, so no half-written file stays behind."""
+        disk_full: DiskFull | None = None
+        for writer in writers:
+            if writer is None:
+                continue
+            try:
+                writer.close()
+            except DiskFull as exc:
+                disk_full = disk_full or exc
+        if disk_full is not None:
+            # Recorded, not raised: Scrapy would skip the next pipelines' close (and leave their
+            # partial files); the crawl's stats now say failed, with this one message.
+            if self.stats is None:
+                raise disk_full
+            self.stats.set_value("smartcart/disk_full", str(disk_full))
+
+    def _process_item(self, item: Any) -> Any:
         if isinstance(item, ItemBatch):
             kept = []
             for one in item.items:
@@ -54,36 +81,48 @@ def landing_dir_from_settings(settings: Any) -> Path:
     return Path(value)
 
 
-class JsonLinesWriter:
+class _LandingFile:
+    """A landing file written under ``<name>.part`` and renamed, fsynced, on ``close``: a crash or a
+    full disk never leaves a half-written file under the name the loader reads."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._partial = path.with_name(path.name + ".part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file: IO[str] = self._partial.open("w", encoding="utf-8", buffering=1 << 20)
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.count = 0
+
+    def _error(self, exc: OSError) -> OSError:
+        return disk_full_error(self.path.parent, exc) if is_disk_full(exc) else exc
+
+    def _write(self, text: str) -> None:
+        try:
+            self._file.write(text)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        try:
+            fsync_and_rename(self._file, self._partial, self.path)
+        except OSError as exc:
+            self._partial.unlink(missing_ok=True)
+            raise self._error(exc) from None
+
+
+class JsonLinesWriter(_LandingFile):
     """Appends one JSON object per line; buffered, so memory stays flat however long the crawl."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file: IO[str] = path.open("w", encoding="utf-8", buffering=1 << 20)
-        self.count = 0
-
     def write(self, row: dict[str, Any]) -> None:
-        self._file.write(json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str))
-        self._file.write("\n")
+        self._write(json.dumps(row, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
         self.count += 1
 
-    def close(self) -> None:
-        self._file.close()
 
-
-class CopyTextWriter:
+class CopyTextWriter(_LandingFile):
     """Appends rows already formatted as COPY text lines; buffered like ``JsonLinesWriter``."""
 
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file: IO[str] = path.open("w", encoding="utf-8", buffering=1 << 20)
-        self.count = 0
-
     def write_line(self, line: str) -> None:
-        self._file.write(line)
+        self._write(line)
         self.count += 1
-
-    def close(self) -> None:
-        self._file.close()

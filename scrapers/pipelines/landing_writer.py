@@ -36,9 +36,7 @@ class LandingWriterPipeline(StatsMixin):
         self._stores = JsonLinesWriter(self.landing_dir / STORES_FILE)
 
     def close_spider(self, spider: Any = None) -> None:
-        for writer in (self._prices, self._stores):
-            if writer is not None:
-                writer.close()
+        self.close_landing_files(self._prices, self._stores)
 
     def process_one(self, item: Any) -> Any:
         if self._prices is None or self._stores is None:

@@ -31,8 +31,7 @@ class QuarantinePipeline(StatsMixin):
         self._writer = JsonLinesWriter(self.path)
 
     def close_spider(self, spider: Any = None) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        self.close_landing_files(self._writer)
 
     def process_one(self, item: Any) -> Any:
         if not item.reject_reason:

@@ -109,6 +109,11 @@ class CrawlFailed(RuntimeError):
     """A crawl did not complete; its landing must not be loaded. The message says why and what to check."""
 
 
+class LandingUnreadable(CrawlFailed):
+    """A landing's ``crawl_stats.json`` is missing, empty or not the stats of a crawl: the crawl
+    did not finish writing its landing (killed, disk full), so nothing of it may be loaded."""
+
+
 @dataclass(frozen=True)
 class CrawlLanding:
     """The files of one completed crawl, plus its stats (``crawl_stats.json``)."""
@@ -132,9 +137,37 @@ class CrawlLanding:
         """Read a landing directory written by ``python -m scrapers.crawl``."""
         landing_dir = Path(landing_dir)
         stats_path = landing_dir / CRAWL_STATS_FILE
+        rerun = "nothing of it may be loaded: re-run the crawl"
         if not stats_path.exists():
-            raise FileNotFoundError(f"{stats_path} is missing: was {landing_dir} written by scrapers.crawl?")
-        stats = json.loads(stats_path.read_text())
+            raise LandingUnreadable(
+                f"{stats_path} is missing: the crawl did not finish (killed, or the disk full?) or "
+                f"{landing_dir} was not written by scrapers.crawl; {rerun}"
+            )
+        content = stats_path.read_bytes()
+        if not content.strip():
+            raise LandingUnreadable(
+                f"{stats_path} is empty ({len(content)} bytes): the crawl did not finish writing it "
+                f"(disk full in {landing_dir}?); free space there, then re-run the crawl"
+            )
+        try:
+            stats = json.loads(content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LandingUnreadable(f"{stats_path} is not valid JSON ({exc}): truncated? {rerun}") from None
+        missing = [
+            key
+            for key in ("retailer", "scrape_date", "run_id")
+            if not isinstance(stats, dict) or key not in stats
+        ]
+        if missing:
+            raise LandingUnreadable(
+                f"{stats_path} lacks {', '.join(missing)}: not the stats of a crawl; {rerun}"
+            )
+        try:
+            dt.date.fromisoformat(str(stats["scrape_date"]))
+        except ValueError:
+            raise LandingUnreadable(
+                f"{stats_path}: scrape_date {stats['scrape_date']!r} is not YYYY-MM-DD; {rerun}"
+            ) from None
         return cls(
             retailer=stats["retailer"],
             scrape_date=dt.date.fromisoformat(stats["scrape_date"]),

@@ -31,15 +31,17 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from warehouse.domain.gtin import normalise_gtin
+from warehouse.domain.prices import AmbiguousPrice, PriceParseError, parse_price
 from warehouse.landing.drop_folder import (
     LOADED,
     REJECTED,
@@ -49,7 +51,14 @@ from warehouse.landing.drop_folder import (
     read_settled,
     sha256_of_file,
 )
+from warehouse.landing.open_prices import (
+    OWNER_PSEUDONYM_PURPOSE,
+    Pseudonymizer,
+    is_open_prices,
+    to_crowd_records,
+)
 from warehouse.platform.config import Settings
+from warehouse.vault.api import Vault
 
 __all__ = [
     "CrowdFileOutcome",
@@ -63,11 +72,13 @@ __all__ = [
 FIELDS = (
     "report_id", "contributor_id", "report_type", "product_name", "barcode", "retailer", "store_name",
     "store_id", "township", "region", "price", "currency", "price_unit", "date", "discount_type",
-    "proof_type", "wrong_price_reference",
+    "proof_type", "wrong_price_reference", "was_price", "category_tag", "price_is_discounted", "locale",
 )  # fmt: skip
 REPORT_TYPES = {"price", "price_is_wrong"}
 DISCOUNT_TYPES = {"", "none", "promotion", "clearance", "member_price", "multibuy", "coupon", "other"}
-PROOF_TYPES = {"", "none", "receipt", "price_tag", "shelf_photo", "screenshot", "other"}
+PROOF_TYPES = {
+    "", "none", "receipt", "price_tag", "shelf_photo", "screenshot", "gdpr_request", "shop_import", "other",
+}  # fmt: skip
 PRICE_UNITS = {"", "each", "kg", "100g", "l", "100ml", "pack"}
 PII_COLUMN = re.compile(
     r"(e-?mail|phone|first_?name|last_?name|full_?name|^name$|username|address_of_contributor)", re.I
@@ -78,7 +89,7 @@ MAX_REPORTS = 100_000
 MAX_FIELD_CHARS = 1_000  # a product name is far shorter; anything longer is not a report field
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PRICE = Decimal("1000000")  # numeric(12, 2) in raw: "1e400" must be a reason, not an overflow
-SUPPORTED = {".csv": "csv", ".json": "json"}
+SUPPORTED = {".csv": "csv", ".json": "json", ".jsonl": "jsonl"}
 
 # Control characters (NUL first of all) have no place in a report and break COPY: reason, not crash.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -114,7 +125,7 @@ def parse_report_file(path: Path, content: bytes) -> tuple[str, list[dict[str, A
     """(format, records, column names) of a report file; ``ReportFileError`` if unreadable."""
     file_format = SUPPORTED.get(path.suffix.lower())
     if file_format is None:
-        raise ReportFileError(f"unsupported file type {path.suffix!r}: send .csv or .json")
+        raise ReportFileError(f"unsupported file type {path.suffix!r}: send .csv, .json or .jsonl")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -138,6 +149,19 @@ def parse_report_file(path: Path, content: bytes) -> tuple[str, list[dict[str, A
             if None in row:
                 raise ReportFileError(f"CSV line {number} has more fields than the header")
         return file_format, records, list(reader.fieldnames)
+    if file_format == "jsonl":  # one report object per line (Open Prices' JSONL export)
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise ReportFileError(f"JSONL line {number} is not valid JSON ({str(exc)[:120]})") from None
+            if not isinstance(record, dict):
+                raise ReportFileError(f"JSONL line {number} is not a JSON object")
+            records.append(record)
+        return file_format, records, sorted({key for record in records for key in record})
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -160,26 +184,42 @@ def _shown(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    text = _text(value).replace(",", "")
-    if not text:
+def _amount(value: Any, currency: str | None = None, locale: str | None = None) -> Decimal | None:
+    """A price as Decimal (``warehouse.domain.prices``: locale-aware, "2,15" is 2.15, never 215),
+    or None when empty; ValueError with the reason when it is not a price or is ambiguous."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    text = _text(value)
     try:
-        number = Decimal(text)
-    except InvalidOperation:
+        amount = parse_price(value, currency=currency, locale=locale or None).amount
+    except AmbiguousPrice:
+        raise ValueError(
+            f"{_shown(text)} is ambiguous: '.' or ',' may be a decimal or a thousands separator; "
+            "add a locale column (e.g. de_DE, en_AU) so it is not guessed"
+        ) from None
+    except PriceParseError:
         raise ValueError(f"{_shown(text)} is not a number") from None
-    if not number.is_finite() or number < 0:
+    except ValueError as exc:  # an unknown locale
+        raise ValueError(f"{_shown(text)} cannot be read: {str(exc)[:120]}") from None
+    if not amount.is_finite() or amount < 0:
         raise ValueError(f"{_shown(text)} is not a non-negative amount")
-    if number >= MAX_PRICE:
+    if amount >= MAX_PRICE:
         raise ValueError(f"{_shown(text)} is not a plausible amount (at most {MAX_PRICE - 1})")
-    return number.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal("0.01"))
 
 
-def _gtin_ok(text: str) -> bool:
-    if not text.isascii() or not text.isdigit() or len(text) not in (8, 12, 13, 14):
+def _flag(value: Any) -> bool | None:
+    """A yes/no field (true/false, 1/0, yes/no); None when empty; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("true", "t", "1", "yes", "y"):
+        return True
+    if text in ("false", "f", "0", "no", "n"):
         return False
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(text)))
-    return total % 10 == 0
+    raise ValueError(f"{_shown(text)} is not true or false")
 
 
 def contains_email(text: str) -> bool:
@@ -224,7 +264,7 @@ def _field_problems(record: Mapping[str, Any]) -> list[str]:
     first and linear, so no later rule ever looks at a huge or broken value."""
     problems = []
     for name, raw in record.items():
-        if raw is None or isinstance(raw, bool | int):
+        if raw is None or isinstance(raw, bool | int | Decimal):
             continue
         if isinstance(raw, float):
             if not math.isfinite(raw):
@@ -290,20 +330,25 @@ def validate_reports(
             problems.append(f"report_type {_shown(report_type)} is not one of {sorted(REPORT_TYPES)}")
         if not value["product_name"] and not value["barcode"]:
             problems.append("needs product_name or barcode")
-        if value["barcode"] and not _gtin_ok(value["barcode"]):
+        gtin = normalise_gtin(value["barcode"]) if value["barcode"] else None
+        if value["barcode"] and gtin is None:
             problems.append(f"barcode {_shown(value['barcode'])} is not a valid GTIN (check digit)")
         if not (value["store_name"] or value["store_id"] or value["retailer"]):
             problems.append("needs store_name, store_id or retailer")
+        currency_hint = value["currency"].upper() or None
+        amounts: dict[str, Decimal | None] = {}
+        for name in ("price", "wrong_price_reference", "was_price"):
+            try:  # the raw value: a JSON number stays a number, a text is read with the row's locale
+                amounts[name] = _amount(record.get(name), currency_hint, value["locale"])
+            except ValueError as exc:
+                problems.append(f"{name} {exc}")
+                amounts[name] = None
+        price, wrong_price = amounts["price"], amounts["wrong_price_reference"]
         try:
-            price = _decimal(value["price"])
+            discounted = _flag(record.get("price_is_discounted"))
         except ValueError as exc:
-            problems.append(f"price {exc}")
-            price = None
-        try:
-            wrong_price = _decimal(value["wrong_price_reference"])
-        except ValueError as exc:
-            problems.append(f"wrong_price_reference {exc}")
-            wrong_price = None
+            problems.append(f"price_is_discounted {exc}")
+            discounted = None
         if report_type == "price" and price is None and "price " not in " ".join(problems):
             problems.append("price is missing")
         if (
@@ -346,7 +391,7 @@ def validate_reports(
                 "contributor_anonymous_id": value["contributor_id"],
                 "report_type": report_type,
                 "product_name": value["product_name"] or None,
-                "gtin": value["barcode"].zfill(13)[-13:] if value["barcode"] else None,
+                "gtin": gtin,
                 "retailer": value["retailer"] or None,
                 "store_name": value["store_name"] or None,
                 "store_id": value["store_id"] or None,
@@ -359,6 +404,9 @@ def validate_reports(
                 "discount_type": value["discount_type"].lower() or None,
                 "proof_type": value["proof_type"].lower() or None,
                 "wrong_price_reference": wrong_price,
+                "was_price": amounts["was_price"],
+                "category_tag": value["category_tag"] or None,
+                "price_is_discounted": discounted,
             }
         )
     if len(reasons) > MAX_REASONS:
@@ -379,39 +427,99 @@ class CrowdFileOutcome:
 _ROW_COLUMNS = (
     "report_id", "contributor_anonymous_id", "report_type", "product_name", "gtin", "retailer",
     "store_name", "store_id", "township", "region", "price", "currency", "price_unit", "reported_date",
-    "discount_type", "proof_type", "wrong_price_reference",
+    "discount_type", "proof_type", "wrong_price_reference", "was_price", "category_tag", "price_is_discounted",
 )  # fmt: skip
 
 
+def vault_pseudonymizer(settings: Settings) -> Pseudonymizer:
+    """Owners -> keyed pseudonyms under the vault's Open Prices key (opened only when needed)."""
+
+    def pseudonymize(owners: Iterable[str]) -> dict[str, str]:
+        with Vault.open(settings) as vault:
+            return vault.keyed_pseudonyms(owners, OWNER_PSEUDONYM_PURPOSE, source="crowd_reports")
+
+    return pseudonymize
+
+
 def _read_and_validate(
-    path: Path, content: bytes | None, size: int, today: dt.date | None
-) -> tuple[str, list[dict[str, Any]], list[str]]:
-    """(format, rows, reasons) of a file's content. Never raises: whatever goes wrong while
-    reading or validating a file is a reason to reject it, so no file is left unexplained."""
+    path: Path,
+    content: bytes | None,
+    size: int,
+    today: dt.date | None,
+    pseudonymize: Pseudonymizer,
+) -> tuple[str, str, list[dict[str, Any]], list[str]]:
+    """(file format, source format, rows, reasons) of a file's content. Whatever goes wrong while
+    reading or validating a file is a reason to reject it, so no file is left unexplained; only
+    a vault outage (pseudonymizing Open Prices owners) raises, and the file stays for a retry."""
     file_format = SUPPORTED.get(path.suffix.lower(), "json")
     if content is None:
         limit = max_file_bytes()
-        return file_format, [], [f"the file is {size} bytes; files are capped at {limit} bytes: split it"]
+        return (
+            file_format,
+            "unknown",
+            [],
+            [f"the file is {size} bytes; files are capped at {limit} bytes: split it"],
+        )
+    source_format = "smartcart"
     try:
         file_format, records, columns = parse_report_file(path, content)
-        rows, reasons = validate_reports(records, columns, today)
     except ReportFileError as exc:
-        rows, reasons = [], [str(exc)]
+        return file_format, source_format, [], [str(exc)]
+    except Exception as exc:  # noqa: BLE001 - any failure on a file's content is the file's fault
+        return (
+            file_format,
+            source_format,
+            [],
+            [f"the file could not be read ({type(exc).__name__}: {str(exc)[:200]})"],
+        )
+    mapping_reasons: list[str] = []
+    try:
+        if is_open_prices(columns):
+            source_format = "open_prices"
+            owners = {str(r.get("owner") or "").strip() for r in records} - {""}
+            pseudonyms = _pseudonyms_outside_the_guard(pseudonymize, owners)
+            records, mapping_reasons = to_crowd_records(records, lambda _owners: pseudonyms)
+            columns = sorted({key for record in records for key in record})
+        rows, reasons = validate_reports(records, columns, today)
+    except _VaultUnavailable:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure on a file's content is the file's fault
         rows, reasons = [], [f"the file could not be validated ({type(exc).__name__}: {str(exc)[:200]})"]
-    return file_format, rows, reasons
+    reasons = [*mapping_reasons, *reasons][: MAX_REASONS + 1]
+    return file_format, source_format, (rows if not reasons else []), reasons
+
+
+class _VaultUnavailable(RuntimeError):
+    """Pseudonymizing owners failed for a reason outside the file (the vault is unreachable)."""
+
+
+def _pseudonyms_outside_the_guard(pseudonymize: Pseudonymizer, owners: set[str]) -> dict[str, str]:
+    if not owners:
+        return {}
+    try:
+        return pseudonymize(owners)
+    except Exception as exc:  # noqa: BLE001 - re-raised: not the file's fault, keep it for a retry
+        raise _VaultUnavailable(f"cannot pseudonymize Open Prices owners through the vault: {exc}") from exc
 
 
 def _record_file(
-    cursor: psycopg.Cursor, sha256: str, name: str, file_format: str, reasons: list[str], reports: int
+    cursor: psycopg.Cursor,
+    sha256: str,
+    name: str,
+    formats: tuple[str, str],
+    reasons: list[str],
+    reports: int,
 ) -> None:
+    file_format, source_format = formats
     cursor.execute(
-        "insert into raw.crowd_report_files (file_sha256, file_name, file_format, status, reports, reasons) "
-        "values (%s, %s, %s, %s, %s, %s)",
+        "insert into raw.crowd_report_files"
+        " (file_sha256, file_name, file_format, source_format, status, reports, reasons)"
+        " values (%s, %s, %s, %s, %s, %s, %s)",
         (
             sha256,
             name,
             file_format,
+            source_format,
             "rejected" if reasons else "loaded",
             reports,
             Jsonb(reasons) if reasons else None,
@@ -424,6 +532,7 @@ def process_report_file(
     path: Path,
     today: dt.date | None = None,
     settle: float | None = None,
+    pseudonymize: Pseudonymizer | None = None,
 ) -> CrowdFileOutcome:
     """Validate ``path`` and load it whole or reject it whole (see the module docstring).
 
@@ -443,7 +552,9 @@ def process_report_file(
         return CrowdFileOutcome(
             "skipped", sha256, path.name, reasons=[f"same content already {seen[0]}"], moved_to=moved
         )
-    file_format, rows, reasons = _read_and_validate(path, content, size, today)
+    pseudonymize = pseudonymize or vault_pseudonymizer(Settings.from_env())
+    file_format, source_format, rows, reasons = _read_and_validate(path, content, size, today, pseudonymize)
+    formats = (file_format, source_format)
     if not reasons:
         with conn.transaction():
             ids = [row["report_id"] for row in rows]
@@ -458,7 +569,7 @@ def process_report_file(
     if not reasons:
         try:
             with conn.transaction(), conn.cursor() as cursor:
-                _record_file(cursor, sha256, path.name, file_format, [], len(rows))
+                _record_file(cursor, sha256, path.name, formats, [], len(rows))
                 with cursor.copy(
                     f"copy raw.crowd_price_reports (file_sha256, {', '.join(_ROW_COLUMNS)}) from stdin"
                 ) as copy:
@@ -471,7 +582,7 @@ def process_report_file(
             reasons = [f"the database refused a value of the file ({type(exc).__name__}: {first_line})"]
     if reasons:
         with conn.transaction(), conn.cursor() as cursor:
-            _record_file(cursor, sha256, path.name, file_format, reasons, 0)
+            _record_file(cursor, sha256, path.name, formats, reasons, 0)
         moved = file_away(path, REJECTED, reasons, sha256)
         return CrowdFileOutcome("rejected", sha256, path.name, 0, reasons, moved)
     moved = file_away(path, LOADED)

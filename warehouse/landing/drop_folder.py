@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.landing.safe_write import write_file_atomically
+from warehouse.platform.safe_write import write_file_atomically
 
 __all__ = [
     "IGNORED_SUFFIXES",

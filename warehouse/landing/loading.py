@@ -6,6 +6,10 @@ observations are landed in COPY text format and streamed to ``COPY ... FROM STDI
 without Python touching each row (the load costs what a plain COPY costs); membership of the
 partition is then checked with one count. Stores and rejects (small) stream from JSONL.
 
+Each load is measured against the retailer's crawl health thresholds
+(``warehouse.landing.crawl_health``): beyond one, the run is recorded ``degraded`` instead of
+``succeeded`` (the rows still load; deliveries refuse them).
+
 No Scrapy import here: the landing contract lives in ``warehouse.domain.landing``.
 """
 
@@ -20,6 +24,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from warehouse.domain.landing import (
     PRICE_OBSERVATION_COLUMNS,
@@ -28,6 +33,7 @@ from warehouse.domain.landing import (
     CrawlLanding,
     source_for,
 )
+from warehouse.landing.crawl_health import CrawlHealth, assess_crawl, previous_good_day
 
 __all__ = ["LandingMismatch", "LoadSummary", "load_crawl_landing", "record_failed_run"]
 
@@ -46,6 +52,11 @@ class LoadSummary:
     rows: int
     stores: int
     rejects: int
+    health: CrawlHealth | None = None
+
+    @property
+    def status(self) -> str:
+        return self.health.status if self.health else "succeeded"
 
 
 def _jsonl_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -131,7 +142,8 @@ def _copy_text_file(
 
 
 def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadSummary:
-    """Replace the landing's (retailer, scrape_date) partition in raw.* and record the run as succeeded.
+    """Replace the landing's (retailer, scrape_date) partition in raw.* and record the run as
+    succeeded, or degraded when it breaches its crawl health thresholds.
 
     Runs in one transaction (committed here, unless the caller already has one open, in which
     case it becomes a savepoint of the caller's transaction). Loading the same landing twice
@@ -171,14 +183,15 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 f"but the crawl reported {reported[0]}, {reported[1]}, {reported[2]}: "
                 "files truncated? re-run the crawl"
             )
+        health = _assess(cursor, landing, rows, rejects)
         cursor.execute(
             """
             insert into raw.scrape_runs (
                 run_id, source, retailer, scrape_date, started_at, finished_at, status,
                 pages, items, stores, rejects, errors, duration_seconds, message,
                 pages_expected, requests, retries, rate_limited, pages_quarantined, response_bytes,
-                memory_max_bytes
-            ) values (%s, %s, %s, %s, %s, %s, 'succeeded', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                memory_max_bytes, products, health
+            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (run_id) do update set
                 source = excluded.source, retailer = excluded.retailer,
                 scrape_date = excluded.scrape_date, started_at = excluded.started_at,
@@ -189,7 +202,8 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 pages_expected = excluded.pages_expected, requests = excluded.requests,
                 retries = excluded.retries, rate_limited = excluded.rate_limited,
                 pages_quarantined = excluded.pages_quarantined, response_bytes = excluded.response_bytes,
-                memory_max_bytes = excluded.memory_max_bytes
+                memory_max_bytes = excluded.memory_max_bytes,
+                products = excluded.products, health = excluded.health
             """,
             (
                 landing.run_id,
@@ -198,6 +212,7 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 landing.scrape_date,
                 stats.get("started_at") or dt.datetime.now(dt.UTC),
                 stats.get("finished_at") or dt.datetime.now(dt.UTC),
+                health.status,
                 int(stats.get("pages", 0)),
                 rows,
                 stores,
@@ -212,9 +227,33 @@ def load_crawl_landing(conn: psycopg.Connection, landing: CrawlLanding) -> LoadS
                 stats.get("pages_quarantined"),
                 stats.get("bytes"),
                 stats.get("memory_max_bytes"),
+                int(health.measures["products"] or 0),
+                Jsonb(health.as_json()),
             ),
         )
-    return LoadSummary(landing.retailer, landing.scrape_date, landing.run_id, rows, stores, rejects)
+    return LoadSummary(landing.retailer, landing.scrape_date, landing.run_id, rows, stores, rejects, health)
+
+
+def _assess(cursor: psycopg.Cursor, landing: CrawlLanding, rows: int, rejects: int) -> CrawlHealth:
+    """The crawl's health against its retailer's thresholds and previous good day."""
+    cursor.execute(
+        "select count(distinct store_id), count(distinct retailer_product_id) from raw.price_observations"
+        " where retailer = %s and scrape_date = %s",
+        (landing.retailer, landing.scrape_date),
+    )
+    stores, products = cursor.fetchone()
+    stats = landing.stats
+    return assess_crawl(
+        landing.retailer,
+        landing.scrape_date,
+        rows=rows,
+        rejects=rejects,
+        pages=int(stats.get("pages") or 0),
+        pages_quarantined=int(stats.get("pages_quarantined") or 0),
+        stores=stores,
+        products=products,
+        previous=previous_good_day(cursor, landing.retailer, landing.scrape_date),
+    )
 
 
 def record_failed_run(

@@ -9,6 +9,9 @@ from an app user id, a username or an email.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -277,6 +280,24 @@ class Vault:
                 **detail,
             )
         return result
+
+    def keyed_pseudonyms(self, identifiers: Iterable[str], purpose: str, **detail) -> dict[str, str]:
+        """identifier -> HMAC-SHA256 pseudonym (hex) under the vault-held key of ``purpose``
+        (created on first use). For identifiers that arrive from outside, such as an Open Prices
+        username: the same name always gives the same pseudonym, and without the key, which never
+        leaves the vault database, no one can tell which name it was. One audit row per batch."""
+        wanted = sorted(set(identifiers))
+        with self.conn.transaction():
+            self.conn.execute(
+                "insert into vault.pseudonym_keys (purpose, hmac_key) values (%s, %s) on conflict do nothing",
+                (purpose, secrets.token_bytes(32)),
+            )
+            (key,) = self.conn.execute(
+                "select hmac_key from vault.pseudonym_keys where purpose = %s", (purpose,)
+            ).fetchone()
+            self._audit("keyed_pseudonyms", None, purpose=purpose, requested=len(wanted), **detail)
+        key = bytes(key)
+        return {value: hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for value in wanted}
 
     def trend_consents(
         self, purpose: str = "publish_trend_consents"

@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.landing.crowd_reports import FileStillChanging, process_report_file
+from warehouse.landing.crowd_reports import FileStillChanging, process_report_file, vault_pseudonymizer
 from warehouse.platform.access.roles import Role
 
 LOADER_ROLE = Role.SCRAPER  # the catalog raw writer (roles.yml)
@@ -42,7 +42,8 @@ def crowd_price_reports(
         raise dg.Failure(f"report file {path} is gone (already processed by another run?)")
     with warehouse.connect("catalog", LOADER_ROLE) as conn:
         try:
-            outcome = process_report_file(conn, path)
+            # Open Prices owners become keyed pseudonyms under the vault's key (never stored as names).
+            outcome = process_report_file(conn, path, pseudonymize=vault_pseudonymizer(warehouse.settings()))
         except FileStillChanging as exc:  # left in place: the sensor offers it again once settled
             raise dg.Failure(description=str(exc)) from None
     if outcome.status == "rejected":

@@ -79,6 +79,7 @@ def build_crawl_asset(retailer: str) -> dg.AssetsDefinition:
         with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
             landed = {row[0] for row in conn.execute(LANDED_SQL, (retailer, days, prefix + "%"))}
         totals = {"rows": 0, "stores": 0, "rejects": 0, "pages": 0, "retries": 0}
+        degraded: list[str] = []
         duration, failures, run_ids = 0.0, [], []
         for day in days:
             if day in landed:
@@ -101,6 +102,9 @@ def build_crawl_asset(retailer: str) -> dg.AssetsDefinition:
             with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
                 summary = load_crawl_landing(conn, landing)
             context.log.info(landing.stats.get("message", f"{retailer} {day} loaded"))
+            if summary.health and summary.health.degraded:  # the crawl_health check says more
+                context.log.warning(summary.health.summary())
+                degraded.append(day.isoformat())
             totals["rows"] += summary.rows
             totals["stores"] += summary.stores
             totals["rejects"] += summary.rejects
@@ -119,6 +123,7 @@ def build_crawl_asset(retailer: str) -> dg.AssetsDefinition:
                 **totals,
                 "duration_seconds": round(duration, 3),
                 "scrape_run_ids": ", ".join(run_ids) or "(all days landed earlier in this run)",
+                "degraded_days": ", ".join(degraded) or "none",
             }
         )
 

@@ -117,6 +117,72 @@ RAW_SUITES = [
     ),
 ]
 
+# --- crawl health on the catalog mart (warehouse/landing/crawl_health.py) ------------------
+# GX puts {batch} in as an unaliased subquery: PostgreSQL < 16 needs the "as mart" alias.
+# The latest loaded run of each retailer-day; a degraded one inside the mart's days blocks the
+# delivery whether or not its rows reached the mart.
+CURRENT_DEGRADED_CRAWLS = """
+with current_runs as (
+    select distinct on (retailer, scrape_date) retailer, scrape_date, status, health -> 'breaches' as breaches
+    from raw.scrape_runs
+    where status in ('succeeded', 'degraded')
+    order by retailer, scrape_date, finished_at desc
+),
+mart_days as (select min(price_date) as first_day, max(price_date) as last_day from {batch} as mart)
+select current_runs.retailer, current_runs.scrape_date, current_runs.breaches::text as breaches
+from current_runs cross join mart_days
+where current_runs.status = 'degraded'
+  and current_runs.scrape_date between mart_days.first_day and mart_days.last_day
+"""
+
+
+def retailer_day_drop_query() -> str:
+    """Each retailer-day of the mart against the retailer's day before (the calendar day, as the
+    raw drift check does: a gap in the history is not a drop): rows below the retailer's
+    ``min_rows_vs_previous`` (crawl health thresholds) times the day before's are unexpected."""
+    from warehouse.landing.crawl_health import configured_retailers, crawl_health_thresholds
+
+    default = crawl_health_thresholds("default").min_rows_vs_previous
+    limits = ", ".join(
+        f"('{name}', {crawl_health_thresholds(name).min_rows_vs_previous})"
+        for name in configured_retailers()
+        if name.replace("-", "").replace("_", "").isalnum()  # names only, never SQL
+    )
+    limit_rows = (
+        f"select * from (values {limits}) as v (retailer, min_ratio)"
+        if limits
+        else ("select null::text as retailer, null::numeric as min_ratio where false")
+    )
+    return f"""
+with daily as (
+    select retailer, price_date, count(*) as price_rows from {{batch}} as mart group by retailer, price_date
+),
+compared as (
+    select today.retailer, today.price_date, today.price_rows,
+           before.price_date as previous_date, before.price_rows as previous_rows
+    from daily as today
+    join daily as before on before.retailer = today.retailer and before.price_date = today.price_date - 1
+),
+limits as ({limit_rows})
+select compared.retailer, compared.price_date, compared.price_rows, compared.previous_date,
+       compared.previous_rows, round(compared.price_rows::numeric / compared.previous_rows - 1, 4) as change
+from compared left join limits on limits.retailer = compared.retailer
+where compared.previous_rows is not null
+  and compared.price_rows < coalesce(limits.min_ratio, {default}) * compared.previous_rows
+"""
+
+
+CRAWL_HEALTH_EXPECTATIONS = [
+    unexpected_rows(
+        "crawl health: no degraded crawl (latest run of a retailer-day) within the mart's days",
+        CURRENT_DEGRADED_CRAWLS,
+    ),
+    unexpected_rows(
+        "crawl health: rows per retailer-day not below the retailer's threshold vs its previous day",
+        retailer_day_drop_query(),
+    ),
+]
+
 # --- catalog mart --------------------------------------------------------------------------
 CATALOG_SUITES = [
     _suite(
@@ -141,6 +207,7 @@ CATALOG_SUITES = [
             "select max(price_date) as newest from {batch} having max(price_date) < current_date - 2",
             WARNING,
         ),
+        CRAWL_HEALTH_EXPECTATIONS,
     ),
     _suite(
         "catalog_mart.dim_store",

@@ -23,7 +23,9 @@ renamed as (
         rejects::integer as items_rejected,
         errors::integer as errors,
         duration_seconds::double precision as duration_seconds,
-        message::text as message
+        message::text as message,
+        products::integer as products_scraped,
+        health::jsonb as crawl_health
 
     from source
 

@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["DiskFull", "atomic_output", "disk_full_error", "write_file_atomically"]
+__all__ = [
+    "DiskFull",
+    "atomic_output",
+    "disk_full_error",
+    "fsync_and_rename",
+    "is_disk_full",
+    "write_file_atomically",
+]
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
@@ -33,11 +40,27 @@ def disk_full_error(folder: Path, exc: OSError) -> DiskFull:
         left = f"{free / 1e6:.1f} MB free"
     except OSError:
         left = "free space unknown"
-    return DiskFull(
-        exc.errno,
+    error = DiskFull(
         f"no space left in {folder} ({left}): free space there or point the landing elsewhere "
-        "(SMARTCART_HOME), then re-run; nothing was written under its final name",
+        "(SMARTCART_HOME), then re-run; nothing was written under its final name"
     )
+    error.errno = exc.errno
+    return error
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, DiskFull) or (isinstance(exc, OSError) and exc.errno in _NO_SPACE)
+
+
+def fsync_and_rename(handle: IO, temporary: Path, path: Path) -> None:
+    """Close a fully written temporary file durably and give it its final name."""
+    try:
+        handle.flush()
+        os.fsync(handle.fileno())
+    finally:
+        handle.close()
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
