@@ -379,7 +379,7 @@ own_identity as (
             when gtin_joins.gtin14 is not null then {{ var('match_confidence_name_price_gtin', 0.90) }}
             when anchor_retailers.max_listings_per_retailer = 1 then {{ var('match_confidence_name_size', 0.90) }}
             when anchor_joins.anchor_key is not null or anchor_retailers.anchor_retailer = products.retailer
-                then {{ var('match_confidence_name_price', 0.75) }}
+                then {{ var('match_confidence_name_price', 0.70) }}
             else {{ var('match_confidence_unmatched', 0.40) }}
         end as match_confidence
     from products
