@@ -64,3 +64,109 @@
 {% macro brand_name_key(name_size_key_column) -%}
     regexp_replace({{ name_size_key_column }}, '\|[^|]*$', '')
 {%- endmacro %}
+
+{#-
+    Product-level matching features (int_retailer_products_matched, ADR 0010).
+
+    folded_text: lowercase, accents folded, apostrophes dropped, every other
+    non-alphanumeric run a space ("Nonna's Org. Choc" -> "nonnas org choc").
+-#}
+{% macro folded_text(column) -%}
+    regexp_replace(
+        regexp_replace(
+            translate(
+                lower(coalesce({{ column }}, '')),
+                'àáâäãåāçčèéêëēėęìíîïīñńòóôöõøōùúûüūýÿžšß',
+                'aaaaaaacceeeeeeeiiiiinnooooooouuuuuyyzss'
+            ),
+            '[''’`]', '', 'g'
+        ),
+        '[^a-z0-9]+', ' ', 'g'
+    )
+{%- endmacro %}
+
+{#- A size with its number ("2l", "1000 ml", "4 x 125g", "6 pack"), in folded text. -#}
+{% macro size_token_pattern() -%}
+'[0-9]+( [0-9]+)? ?(x|kg|kgs|g|gr|grams|ml|cl|l|lt|ltr|litre|litres|liter|liters|pk|pack|packs|ea|each)\y'
+{%- endmacro %}
+
+{#-
+    The words of a size text that are not its numbers or units: "1kg bag" ->
+    "bag", "per kg" -> "loose", "each" -> "each". They tell a bag from loose
+    produce of the same weight, so they are part of the size key.
+-#}
+{% macro size_form(size_text_column) -%}
+    array_to_string(
+        array(
+            select distinct
+                case
+                    when size_word in ('per', 'loose', 'kilo') then 'loose' when size_word = 'ea' then 'each' else size_word
+                end as form_word
+            from regexp_split_to_table(
+                regexp_replace({{ folded_text(size_text_column) }}, {{ size_token_pattern() }}, ' ', 'g'), '\s+'
+            ) as size_word
+            where size_word not in ('', 'x', 'kg', 'g', 'ml', 'l', 'pack', 'pk', 'dozen', 'litre', 'litres')
+                and size_word !~ '^[0-9]+$'
+            order by form_word
+        ),
+        ' '
+    )
+{%- endmacro %}
+
+{#-
+    Units in a pack: "6 x 375mL" -> 6, "4x125g" -> 4, otherwise 1. A multipack
+    is another product than the single unit of the same total size. Read from
+    the landed pack_count once staging carries it (the pack-size parser's).
+-#}
+{% macro pack_count_from_size(size_text_column) -%}
+    coalesce(cast(substring(lower({{ size_text_column }}) from '^\s*([0-9]{1,3})\s*[x×*]\s*[0-9]') as integer), 1)
+{%- endmacro %}
+
+{#-
+    The product words of brand + name, as a sorted, de-duplicated string:
+    folded, sizes and size-text words dropped, abbreviations expanded through
+    the seed product_name_synonyms (configuration), simple plurals stemmed.
+    Brand words join the name words, so "Classic Cola - FreshMart" (brand
+    FreshMart) and "FreshMart Classic Cola" are the same words, and a brand
+    missing from the brand field but present in the name still counts.
+-#}
+{% macro product_match_words(name_column, brand_column, size_text_column) -%}
+    array_to_string(
+        array(
+            select distinct
+                case
+                    when match_word ~ 'oes$' and length(match_word) > 4 then left(match_word, -2)
+                    when match_word ~ '[^s]s$' and length(match_word) > 3 then left(match_word, -1)
+                    else match_word
+                end as stemmed_word
+            from (
+                select coalesce(synonyms.canonical_word, raw_words.raw_word) as match_word
+                from regexp_split_to_table(
+                    regexp_replace(
+                        {{ folded_text(brand_column) }} || ' ' || {{ folded_text(name_column) }},
+                        {{ size_token_pattern() }}, ' ', 'g'
+                    ),
+                    '\s+'
+                ) as raw_words (raw_word)
+                left join {{ ref('product_name_synonyms') }} as synonyms
+                    on raw_words.raw_word = synonyms.word
+                where raw_words.raw_word not in (
+                    '', 'x', 'kg', 'g', 'ml', 'l', 'pack', 'pk', 'each', 'ea', 'per', 'dozen', 'litre', 'litres', 'loose'
+                )
+                and raw_words.raw_word <> all(regexp_split_to_array({{ folded_text(size_text_column) }}, ' '))
+            ) as product_words
+            order by stemmed_word
+        ),
+        ' '
+    )
+{%- endmacro %}
+
+{#- The size key: quantity in kg, l or each, units per pack, and the size text's form words. -#}
+{% macro product_size_key(quantity_column, unit_column, size_text_column, pack_count_expression) -%}
+    rtrim(
+        coalesce(cast(round(cast({{ quantity_column }} as numeric), 3) as text), '?')
+        || coalesce({{ unit_column }}, '')
+        || ' x' || cast({{ pack_count_expression }} as text)
+        || ' ' || {{ size_form(size_text_column) }}
+    )
+{%- endmacro %}

@@ -9,6 +9,9 @@ each listing the same underlying products the way real retailers differ:
 - ``valueway``: names reordered with the brand last, sizes spaced ("2 L"), barcode published for
   ~70 % of products only, 10 % re-keyed from day 2.
 - ``cornerstore``: no barcodes at all, upper-case names with the size in brackets, 60 % of the range.
+- ``europa``: lower-case names with abbreviations ("Org.", "Choc") and sizes in ml / g ("1000ml" for
+  "1L", "6x375ml"), barcodes for half its range, 80 % of the range, prices 12 % above freshmart.
+- freshmart lists its house brand (brand "FreshMart") with no brand field and no brand in the name.
 
 Ground truth is the catalogue product index behind every (retailer, retailer_product_id).
 """
@@ -22,6 +25,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -33,7 +37,7 @@ from warehouse.platform.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
-RETAILERS = ("freshmart", "valueway", "cornerstore")
+RETAILERS = ("freshmart", "valueway", "cornerstore", "europa")
 PRICE_COLUMNS = (
     "retailer, store_id, retailer_product_id, product_name, brand, category_path, gtin, package_size_text, "
     "package_quantity, package_unit, price, was_price, currency, unit_price_text, unit_price, in_stock, "
@@ -57,25 +61,72 @@ def _spaced_size(text: str) -> str:
     return re.sub(r"(\d)(mL|L|g|kg)\b", r"\1 \2", text)
 
 
-def _listing(retailer: str, product: Product, day_index: int) -> tuple[str, str, str | None] | None:
-    """(retailer_product_id, product_name, gtin) as this retailer lists the product, or None if not carried."""
+_ABBREVIATIONS = {
+    "Chocolate": "Choc",
+    "Organic": "Org.",
+    "Original": "Orig.",
+    "Vanilla": "Van.",
+    "Natural": "Nat.",
+}
+
+
+def _metric_size(text: str) -> str:
+    """ "1.25L" -> "1250ml", "1kg" -> "1000g", "6 x 375mL" -> "6x375ml": the same size, written another way."""
+
+    def small(match: re.Match) -> str:
+        value, unit = float(match.group(1)), match.group(2)
+        return (
+            f"{value * 1000:g}{'ml' if unit == 'L' else 'g'}"
+            if unit in ("L", "kg")
+            else f"{value:g}{unit.lower()}"
+        )
+
+    return re.sub(r"(\d+(?:\.\d+)?)(kg|g|L|mL)\b", small, text).replace(" x ", "x")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one retailer lists one product."""
+
+    retailer_product_id: str
+    name: str
+    gtin: str | None
+    brand: str | None
+    package_size_text: str
+    price_level: float = 1.0
+
+
+def _listing(retailer: str, product: Product, day_index: int) -> Listing | None:
+    """How this retailer lists the product, or None if it does not carry it."""
     rng = random.Random(f"listing:{retailer}:{product.index}")
+    size = product.package_size_text
+    rest = product.name.replace(product.brand, "").strip()
     if retailer == "freshmart":
         rekey = rng.random() < 0.05 and day_index >= 1
         key = ("N" if rekey else "") + product.stockcode
-        return key, product.name, product.barcode
-    rest = product.name.replace(product.brand, "").strip()
+        if product.brand == "FreshMart":  # its house brand: no brand field, no brand in the name
+            return Listing(key, rest, product.barcode, None, size)
+        return Listing(key, product.name, product.barcode, product.brand, size)
     if retailer == "valueway":
         rekey = rng.random() < 0.10 and day_index >= 1
         has_gtin = rng.random() < 0.70
         key = f"VW{'2' if rekey else '1'}-{product.index:05d}"
         name = f"{_spaced_size(rest)} - {product.brand}"
-        return key, name, product.barcode if has_gtin else None
+        return Listing(key, name, product.barcode if has_gtin else None, product.brand, size, 0.96)
+    if retailer == "europa":
+        # Abbreviated words, sizes in ml and g, lower case, half the barcodes, a dearer chain.
+        if rng.random() >= 0.80:
+            return None
+        words = " ".join(_ABBREVIATIONS.get(word, word) for word in rest.replace(size, "").split())
+        metric = _metric_size(size)
+        name = f"{product.brand.lower()} {words.lower()} {metric}"
+        has_gtin = rng.random() < 0.50
+        return Listing(f"EU-{product.index * 31 + 7}", name, product.barcode if has_gtin else None, product.brand,
+                       metric, 1.12)  # fmt: skip
     if rng.random() >= 0.60:
         return None
-    size = product.package_size_text
     name = f"{product.brand} {rest.replace(size, '').strip()} ({size})".upper()
-    return f"CS{product.index}", name, None
+    return Listing(f"CS{product.index}", name, None, product.brand, size, 1.05)
 
 
 def build_matching_market(
@@ -100,19 +151,24 @@ def build_matching_market(
                     listing = _listing(retailer, product, day_index)
                     if listing is None:
                         continue
-                    key, name, barcode = listing
-                    gtin = normalise_gtin(
-                        barcode
-                    )  # as the GtinPipeline lands it: bad check digits become NULL
+                    key = listing.retailer_product_id
+                    # as the GTIN pipeline lands it: bad check digits become NULL
+                    gtin = normalise_gtin(listing.gtin)
                     market.truth[(retailer, key)] = product.index
                     price = catalogue.price(store, product)
                     if price.price is None:
                         continue
+                    shelf_price = (price.price * Decimal(str(listing.price_level))).quantize(Decimal("0.01"))
+                    was_price = (
+                        None
+                        if price.was_price is None
+                        else (price.was_price * Decimal(str(listing.price_level))).quantize(Decimal("0.01"))
+                    )
                     quantity = product.package_quantity
                     market.price_rows.append(
-                        (retailer, store.store_id, key, name, product.brand, product.category_path, gtin,
-                         product.package_size_text, quantity, product.package_unit, price.price, price.was_price,
-                         "AUD", None, round(float(price.price) / quantity, 4), price.in_stock, day, fetched,
+                        (retailer, store.store_id, key, listing.name, listing.brand, product.category_path, gtin,
+                         listing.package_size_text, quantity, product.package_unit, shelf_price, was_price,
+                         "AUD", None, round(float(shelf_price) / quantity, 4), price.in_stock, day, fetched,
                          f"scrapy:{retailer}", None, run_id)
                     )  # fmt: skip
     return market

@@ -142,11 +142,12 @@ def test_fact_has_relationships_to_both_dimensions(manifest: dict[str, Any]) -> 
 @pytest.mark.parametrize("name", INCREMENTAL_FACTS)
 def test_facts_are_incremental_over_the_day_window(manifest: dict[str, Any], name: str) -> None:
     model = _model(manifest, name)
-    assert model["config"]["incremental_strategy"] == "delete+insert"
-    # The delete is bounded by the window (vars min_date/max_date), not the whole history.
-    [predicate] = model["config"]["incremental_predicates"]
-    assert "between cast('1900-01-01' as date) and cast('9999-12-31' as date)" in predicate
-    assert 'var("min_date"' in model["raw_code"] or "in_day_window" in model["raw_code"]
+    # The pre-hook deletes the window's days (even ones with no rows left), the model appends them.
+    assert model["config"]["incremental_strategy"] == "append"
+    [pre_hook] = model["config"]["pre-hook"]
+    assert re.search(r"delete_(day_window|window_and_follow_ups)\(", pre_hook["sql"]), pre_hook
+    assert pre_hook["transaction"] is True  # the delete commits with the insert, never alone
+    assert "in_day_window" in model["raw_code"]
 
 
 def test_every_catalog_model_and_column_is_documented(manifest: dict[str, Any]) -> None:
@@ -172,7 +173,7 @@ def test_match_method_accepted_values(manifest: dict[str, Any]) -> None:
         and node.get("attached_node") == "model.smartcart.dim_retailer_product"
         and node.get("column_name") == "match_method"
     ]
-    assert sorted(values) == ["gtin", "name_size", "retailer_key_history"]
+    assert sorted(values) == ["gtin", "name_price", "name_size", "retailer_key_history"]
 
 
 def test_staging_models_are_views_in_staging_schema(manifest: dict[str, Any]) -> None:

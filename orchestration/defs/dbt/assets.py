@@ -28,8 +28,13 @@ BATCH_ASSET_KEY = dg.AssetKey(["optimizer", "basket_splits_batch"])
 
 
 def window_vars_for(context: dg.AssetExecutionContext) -> dict[str, str] | None:
-    """The run's day window as dbt vars, or None for an unpartitioned run (dbt builds all history)."""
-    if not context.has_partition_key_range:
+    """The run's day window as dbt vars, or None for an unpartitioned run (dbt builds all history).
+
+    A single-partition run (the daily schedule, one day launched from the UI, the demo) and a
+    ranged backfill both have a time window; checking only for a range would let a one-day run
+    rebuild every day of history.
+    """
+    if not (context.has_partition_key or context.has_partition_key_range):
         return None
     window = context.partition_time_window
     return partition_window_vars(window.start.date(), window.end.date())
@@ -63,4 +68,7 @@ def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, w
     """`dbt build --target catalog` over the run's days: staging, matching, catalog marts, with their tests."""
     # profiles.yml reads its connection from the environment (dbt env_var()); the run process sets it.
     os.environ.update(dbt_env(warehouse.settings()))
-    yield from dbt.cli(dbt_build_args(window_vars_for(context)), context=context).stream()
+    window_vars = window_vars_for(context)
+    # The run's log says which days this build rewrites (dbt's own log echoes the --vars too).
+    context.log.info(f"dbt day window vars: {window_vars or 'none (all history)'}")
+    yield from dbt.cli(dbt_build_args(window_vars), context=context).stream()

@@ -3,32 +3,57 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='retailer_product_key',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
+        post_hook=[
+            "delete from {{ this }} as matched where not exists ("
+            ~ "select 1 from {{ ref('int_retailer_products_tracked') }} as tracked"
+            ~ " where tracked.retailer_product_key = matched.retailer_product_key)",
+        ],
     )
 }}
 
--- Product matching: every retailer product gets a canonical identity, and
--- product_key = md5(identity). Rules, strongest first:
+-- Product matching: every retailer product gets a canonical identity, and a
+-- product_key per identity (ADR 0010). Rules, strongest first:
 --   1. gtin                 a valid GTIN (check digit verified) is the identity;
 --   2. retailer_key_history a retailer's new key for a product it listed before
---                           (same retailer, same GTIN or same name + size, the
---                           old key gone before the new one appeared) keeps the
---                           old key's identity;
---   3. name_size            normalised brand + name words + size: joins the one
---                           GTIN product with that key, else forms a name
---                           identity; ambiguous keys (several GTINs, or several
---                           live keys at one retailer) stay on their own.
--- The identity never contains a retailer key unless the product is unmatched
--- and ambiguous, so canonical ids survive a retailer re-keying its catalogue.
--- Keys are sticky: a retailer product keeps the product_key it was first
--- given (facts built on earlier days carry it), and a newcomer to a cluster
--- takes the key its earliest member holds. Every run re-matches all retailer
--- products (a table the size of the catalogue, not of the price history).
+--                           (same retailer, same GTIN or same match key, the old
+--                           key gone before the new one appeared) keeps the old
+--                           key's identity;
+--   3. name_size            the match key (brand + name words, abbreviations
+--                           expanded, any order or case; quantity, unit, pack
+--                           count and size form) joins the one GTIN product
+--                           with that key, or forms a name identity, when no
+--                           retailer lists two products under the key;
+--   4. name_price           a key several products share (two GTINs, or two
+--                           listings at one retailer): each listing joins the
+--                           product nearest by price level-adjusted across
+--                           retailers (mutual nearest, within 10 %), else
+--                           stays on its own.
+-- Keys are sticky: an identity keeps the product_key its earliest member was
+-- given by an earlier run (facts built on earlier days carry it); a new
+-- identity gets md5(identity). Every run re-matches all retailer products (a
+-- table the size of the catalogue, not of the price history), and the
+-- post-hook drops retailer products no longer tracked (a replaced partition
+-- that no longer lists them), so the table converges.
 with
+
+tracked as (
+
+    select * from {{ ref('int_retailer_products_tracked') }}
+
+),
 
 products as (
 
-    select * from {{ ref('int_retailer_products_tracked') }}
+    select
+        *,
+        -- A listing without a brand is taken as the retailer's own house brand.
+        {{ product_match_words('product_name', "coalesce(nullif(trim(brand), ''), retailer)", 'package_size_text') }}
+        || '|'
+        || {{ product_size_key('package_quantity', 'package_unit', 'package_size_text',
+            pack_count_from_size('package_size_text')) }} as match_key,
+        {{ pack_count_from_size('package_size_text') }} as pack_count
+    from tracked
 
 ),
 
@@ -46,7 +71,7 @@ predecessors as (
             and successor.first_seen_date > predecessor.last_seen_date
             and (
                 successor.gtin14 = predecessor.gtin14
-                or (successor.gtin14 is null and successor.name_size_key = predecessor.name_size_key)
+                or (successor.gtin14 is null and successor.match_key = predecessor.match_key)
             )
     order by
         successor.retailer_product_key asc,
@@ -55,149 +80,315 @@ predecessors as (
 
 ),
 
--- Per name + size key: how many distinct GTINs carry it (across retailers), and
--- the most distinct live listings one retailer has under it (a retailer
--- listing two items under one name + size key shows the key is ambiguous).
-listings_per_retailer as (
+-- Products that are their own root (re-keyed listings follow their root).
+roots as (
 
-    select
-        products.name_size_key,
-        products.retailer,
-        count(distinct coalesce(products.gtin14, products.retailer_product_key)) as listing_count
+    select products.*
     from products
     left join predecessors
         on products.retailer_product_key = predecessors.retailer_product_key
-    where predecessors.retailer_product_key is null
-    group by products.name_size_key, products.retailer
+    where predecessors.retailer_product_key is null and products.median_price > 0
 
 ),
 
-gtins_per_name_size as (
+-- Each retailer's price level against the others, from products matched by
+-- GTIN at several retailers: prices of one product at two retailers compare
+-- only after this (a dearer chain is dearer on everything).
+gtin_reference_prices as (
 
     select
-        name_size_key,
-        count(distinct gtin14) as gtin_count,
-        min(gtin14) as only_gtin14
-    from products
+        gtin14,
+        avg(ln(median_price)) as mean_log_price
+    from roots
     where gtin14 is not null
-    group by name_size_key
+    group by gtin14
+    having count(distinct retailer) >= 2
 
 ),
 
-name_size_stats as (
+retailer_price_levels as (
 
     select
-        listings_per_retailer.name_size_key,
-        max(listings_per_retailer.listing_count) as max_listings_per_retailer,
-        max(gtins_per_name_size.gtin_count) as gtin_count,
-        max(gtins_per_name_size.only_gtin14) as only_gtin14
-    from listings_per_retailer
-    left join gtins_per_name_size
-        on listings_per_retailer.name_size_key = gtins_per_name_size.name_size_key
-    group by listings_per_retailer.name_size_key
+        roots.retailer,
+        percentile_cont(0.5) within group (
+            order by ln(roots.median_price) - gtin_reference_prices.mean_log_price
+        ) as log_price_level
+    from roots
+    inner join gtin_reference_prices
+        on roots.gtin14 = gtin_reference_prices.gtin14
+    group by roots.retailer
 
 ),
 
--- Ambiguous name + size keys (several GTINs, or several items at one
--- retailer): a listing without a GTIN pairs with a GTIN of the same key when
--- they are each other's nearest by price, within 5 %. A GTIN the listing's own
--- retailer already lists under another key is no candidate (a retailer does
--- not list one product twice at once).
+leveled as (
+
+    select
+        roots.*,
+        ln(roots.median_price) - coalesce(retailer_price_levels.log_price_level, 0) as log_price
+    from roots
+    left join retailer_price_levels
+        on roots.retailer = retailer_price_levels.retailer
+
+),
+
+-- Per match key: the GTIN products under it, at their level-adjusted price.
+key_gtins as (
+
+    select
+        match_key,
+        gtin14,
+        avg(log_price) as log_price
+    from leveled
+    where gtin14 is not null
+    group by match_key, gtin14
+
+),
+
+key_listing_counts as (
+
+    select
+        match_key,
+        retailer,
+        count(*) as listing_count
+    from leveled
+    group by match_key, retailer
+
+),
+
+key_gtin_counts as (
+
+    select
+        match_key,
+        count(*) as gtin_count
+    from key_gtins
+    group by match_key
+
+),
+
+key_stats as (
+
+    select
+        key_listing_counts.match_key,
+        max(key_listing_counts.listing_count) as max_listings_per_retailer,
+        max(key_gtin_counts.gtin_count) as gtin_count
+    from key_listing_counts
+    left join key_gtin_counts
+        on key_listing_counts.match_key = key_gtin_counts.match_key
+    group by key_listing_counts.match_key
+
+),
+
+gtins_per_retailer as (
+
+    select distinct
+        retailer,
+        gtin14
+    from leveled
+    where gtin14 is not null
+
+),
+
+-- Rules 3-4 with a GTIN: a listing without one joins a GTIN product of its key
+-- that its own retailer does not list already, nearest by price, mutually.
 gtin_candidates as (
 
     select
-        name_size_key,
-        gtin14,
-        percentile_cont(0.5) within group (order by median_price) as candidate_price
-    from products
-    where gtin14 is not null and median_price > 0
-    group by name_size_key, gtin14
-
-),
-
-live_gtins_per_retailer as (
-
-    select distinct
-        products.retailer,
-        products.gtin14
-    from products
-    where products.gtin14 is not null
-
-),
-
-candidate_pairs as (
-
-    select
-        products.retailer_product_key,
-        products.retailer,
-        gtin_candidates.gtin14,
-        abs(ln(products.median_price / gtin_candidates.candidate_price)) as price_distance
-    from products
-    inner join gtin_candidates
-        on products.name_size_key = gtin_candidates.name_size_key
-    left join live_gtins_per_retailer
+        leveled.retailer_product_key,
+        leveled.retailer,
+        leveled.match_key,
+        leveled.log_price as listing_log_price,
+        key_gtins.gtin14,
+        key_gtins.log_price as gtin_log_price,
+        abs(leveled.log_price - key_gtins.log_price) as price_distance,
+        key_stats.max_listings_per_retailer = 1 and key_stats.gtin_count = 1 as is_unambiguous
+    from leveled
+    inner join key_gtins
+        on leveled.match_key = key_gtins.match_key
+    inner join key_stats
+        on leveled.match_key = key_stats.match_key
+    left join gtins_per_retailer
         on
-            products.retailer = live_gtins_per_retailer.retailer
-            and gtin_candidates.gtin14 = live_gtins_per_retailer.gtin14
-    where
-        products.gtin14 is null
-        and products.median_price > 0
-        and live_gtins_per_retailer.gtin14 is null
+            leveled.retailer = gtins_per_retailer.retailer
+            and key_gtins.gtin14 = gtins_per_retailer.gtin14
+    where leveled.gtin14 is null and gtins_per_retailer.gtin14 is null
 
 ),
 
-ranked_pairs as (
+-- When a retailer lists as many such listings under a key as there are GTIN
+-- products it could be, they pair in price order (the cheapest with the
+-- cheapest): robust where nearest-price pairs would collide. Otherwise each
+-- listing takes its nearest GTIN product when that product's nearest listing
+-- at this retailer is it (mutual nearest).
+candidate_ranks as (
 
     select
         *,
+        dense_rank() over (
+            partition by match_key, retailer order by listing_log_price asc, retailer_product_key asc
+        ) as listing_price_rank,
+        dense_rank() over (partition by match_key, retailer order by gtin_log_price asc, gtin14 asc)
+            as gtin_price_rank,
         row_number() over (
             partition by retailer_product_key order by price_distance asc, gtin14 asc
         ) as rank_for_listing,
         row_number() over (
             partition by retailer, gtin14 order by price_distance asc, retailer_product_key asc
         ) as rank_for_gtin
-    from candidate_pairs
+    from gtin_candidates
 
 ),
 
-price_tie_breaks as (
+candidate_counts as (
+
+    select
+        match_key,
+        retailer,
+        count(distinct retailer_product_key) as listing_count,
+        count(distinct gtin14) as gtin_count
+    from gtin_candidates
+    group by match_key, retailer
+
+),
+
+gtin_joins as (
+
+    select
+        candidate_ranks.retailer_product_key,
+        candidate_ranks.gtin14,
+        candidate_ranks.price_distance,
+        candidate_ranks.is_unambiguous
+    from candidate_ranks
+    inner join candidate_counts
+        on
+            candidate_ranks.match_key = candidate_counts.match_key
+            and candidate_ranks.retailer = candidate_counts.retailer
+    where
+        case
+            when candidate_counts.listing_count = candidate_counts.gtin_count
+                then candidate_ranks.listing_price_rank = candidate_ranks.gtin_price_rank
+            else candidate_ranks.rank_for_listing = 1 and candidate_ranks.rank_for_gtin = 1
+        end
+        and candidate_ranks.price_distance
+        <= case when candidate_ranks.is_unambiguous then ln(1.25) else ln(1.15) end
+
+),
+
+-- Listings left without a GTIN identity.
+name_only as (
+
+    select leveled.*
+    from leveled
+    left join gtin_joins
+        on leveled.retailer_product_key = gtin_joins.retailer_product_key
+    where leveled.gtin14 is null and gtin_joins.retailer_product_key is null
+
+),
+
+name_only_counts as (
+
+    select
+        match_key,
+        retailer,
+        count(*) as listing_count
+    from name_only
+    group by match_key, retailer
+
+),
+
+-- Per key, the retailer listing the most of these (ties: by name): its
+-- listings are the anchors the other retailers' listings join by price.
+anchor_retailers as (
+
+    select distinct on (match_key)
+        match_key,
+        retailer as anchor_retailer,
+        max(listing_count) over (partition by match_key) as max_listings_per_retailer
+    from name_only_counts
+    order by match_key asc, listing_count desc, retailer asc
+
+),
+
+anchor_candidates as (
+
+    select
+        listing.retailer_product_key,
+        listing.retailer,
+        anchor.retailer_product_key as anchor_key,
+        abs(listing.log_price - anchor.log_price) as price_distance
+    from name_only as listing
+    inner join anchor_retailers
+        on listing.match_key = anchor_retailers.match_key
+    inner join name_only as anchor
+        on
+            anchor_retailers.match_key = anchor.match_key
+            and anchor_retailers.anchor_retailer = anchor.retailer
+    where
+        anchor_retailers.max_listings_per_retailer > 1
+        and listing.retailer <> anchor_retailers.anchor_retailer
+
+),
+
+anchor_joins as (
 
     select
         retailer_product_key,
-        gtin14 as nearest_gtin14,
-        price_distance as nearest_distance
-    from ranked_pairs
-    where rank_for_listing = 1 and rank_for_gtin = 1
+        anchor_key,
+        price_distance
+    from (
+        select
+            *,
+            row_number() over (
+                partition by retailer_product_key order by price_distance asc, anchor_key asc
+            ) as rank_for_listing,
+            row_number() over (
+                partition by retailer, anchor_key order by price_distance asc, retailer_product_key asc
+            ) as rank_for_anchor
+        from anchor_candidates
+    ) as ranked
+    where rank_for_listing = 1 and rank_for_anchor = 1 and price_distance <= ln(1.10)
 
 ),
 
--- Each product's identity by rules 1 and 3 alone (what it would be as a chain's root).
+-- Each root's identity, method and confidence by rules 1, 3 and 4. The
+-- confidences are the share of matches of that kind found right against the
+-- demo market's ground truth (tests/dbt/test_matching_quality.py measures it).
 own_identity as (
 
     select
         products.retailer_product_key,
         case
             when products.gtin14 is not null then 'gtin:' || products.gtin14
-            when name_size_stats.max_listings_per_retailer = 1 and name_size_stats.gtin_count = 1
-                then 'gtin:' || name_size_stats.only_gtin14
-            when name_size_stats.max_listings_per_retailer = 1 and name_size_stats.gtin_count is null
-                then 'name:' || products.name_size_key
-            when {{ price_tie_break_ok() }} then 'gtin:' || price_tie_breaks.nearest_gtin14
+            when gtin_joins.gtin14 is not null then 'gtin:' || gtin_joins.gtin14
+            when anchor_retailers.max_listings_per_retailer = 1 then 'name:' || products.match_key
+            when anchor_retailers.anchor_retailer = products.retailer
+                then 'name:' || products.match_key || '@' || products.retailer_product_key
+            when anchor_joins.anchor_key is not null
+                then 'name:' || products.match_key || '@' || anchor_joins.anchor_key
             else 'retailer:' || products.retailer_product_key
         end as canonical_identity,
-        case when products.gtin14 is not null then 'gtin' else 'name_size' end as match_method,
         case
-            when products.gtin14 is not null then 0.99
-            when name_size_stats.max_listings_per_retailer = 1 and name_size_stats.gtin_count = 1 then 0.90
-            when name_size_stats.max_listings_per_retailer = 1 and name_size_stats.gtin_count is null then 0.80
-            when {{ price_tie_break_ok() }} then 0.70
-            else 0.50
+            when products.gtin14 is not null then 'gtin'
+            when gtin_joins.is_unambiguous then 'name_size'
+            when gtin_joins.gtin14 is not null then 'name_price'
+            when anchor_retailers.max_listings_per_retailer = 1 then 'name_size'
+            else 'name_price'
+        end as match_method,
+        case
+            when products.gtin14 is not null then {{ var('match_confidence_gtin', 0.99) }}
+            when gtin_joins.is_unambiguous then {{ var('match_confidence_name_size_gtin', 0.99) }}
+            when gtin_joins.gtin14 is not null then {{ var('match_confidence_name_price_gtin', 0.90) }}
+            when anchor_retailers.max_listings_per_retailer = 1 then {{ var('match_confidence_name_size', 0.90) }}
+            when anchor_joins.anchor_key is not null or anchor_retailers.anchor_retailer = products.retailer
+                then {{ var('match_confidence_name_price', 0.70) }}
+            else {{ var('match_confidence_unmatched', 0.40) }}
         end as match_confidence
     from products
-    left join name_size_stats
-        on products.name_size_key = name_size_stats.name_size_key
-    left join price_tie_breaks
-        on products.retailer_product_key = price_tie_breaks.retailer_product_key
+    left join gtin_joins
+        on products.retailer_product_key = gtin_joins.retailer_product_key
+    left join anchor_retailers
+        on products.match_key = anchor_retailers.match_key
+    left join anchor_joins
+        on products.retailer_product_key = anchor_joins.retailer_product_key
 
 ),
 
@@ -245,12 +436,14 @@ previous_keys as (
 
 ),
 
--- Each identity's key: the one its earliest already-keyed member holds.
-identity_keys as (
+-- Each identity's earlier key: the one its earliest already-keyed member held.
+identity_previous_keys as (
 
     select distinct on (matched.canonical_identity)
         matched.canonical_identity,
-        previous_keys.product_key
+        previous_keys.product_key,
+        matched.first_seen_date,
+        matched.retailer_product_key
     from matched
     inner join previous_keys
         on matched.retailer_product_key = previous_keys.retailer_product_key
@@ -258,15 +451,31 @@ identity_keys as (
 
 ),
 
+-- A key goes to one identity only: when a product splits, the part holding
+-- the earliest member keeps the key, the other part gets a new one.
+identity_keys as (
+
+    select
+        canonical_identity,
+        product_key
+    from (
+        select
+            *,
+            row_number() over (
+                partition by product_key order by first_seen_date asc, retailer_product_key asc
+            ) as claim_rank
+        from identity_previous_keys
+    ) as claims
+    where claim_rank = 1
+
+),
+
 keyed as (
 
     select
         matched.*,
-        coalesce(previous_keys.product_key, identity_keys.product_key, md5(matched.canonical_identity))
-            as product_key
+        coalesce(identity_keys.product_key, md5(matched.canonical_identity)) as product_key
     from matched
-    left join previous_keys
-        on matched.retailer_product_key = previous_keys.retailer_product_key
     left join identity_keys
         on matched.canonical_identity = identity_keys.canonical_identity
 
@@ -286,11 +495,13 @@ final as (
         package_size_text,
         package_quantity,
         package_unit,
+        pack_count,
         median_price,
         first_seen_date,
         last_seen_date,
         gtin14,
         name_size_key,
+        match_key,
         root_retailer_product_key,
         canonical_identity,
         match_method,

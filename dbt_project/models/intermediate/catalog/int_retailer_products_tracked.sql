@@ -1,143 +1,178 @@
 -- One row per retailer product (retailer, retailer_product_id): its latest
 -- attributes, first and last day seen, validated GTIN and name + size key.
--- Incremental over the day window: only products seen in the window are
--- re-computed, merged with what was known before (cost grows with new data).
+--
+-- Incremental, and converging with a full refresh whatever window is rebuilt:
+-- - a product whose known span does not overlap the window (the daily case: a
+--   new day after everything known) merges the window's summary with what was
+--   known, which is exact when the spans do not overlap, and costs the window;
+-- - a product whose known span overlaps the window (a re-run, or a replaced
+--   partition) is re-derived from its whole per-day history in
+--   int_retailer_product_days (an index range per product);
+-- - a product no longer seen on any day is deleted by the post-hook.
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='retailer_product_key',
         on_schema_change='fail',
-        indexes=[{'columns': ['retailer_product_key']}],
+        indexes=[{'columns': ['retailer_product_key'], 'unique': true}],
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} as tracked"
+            ~ " where tracked.first_seen_date <= {{ window_max_date() }}"
+            ~ " and tracked.last_seen_date >= {{ window_min_date() }}"
+            ~ " and not exists (select 1 from {{ ref('int_retailer_product_days') }} as product_days"
+            ~ " where product_days.retailer_product_key = tracked.retailer_product_key){% endif %}",
+        ],
     )
 }}
 
 with
 
-observations as (
+window_days as (
 
-    select * from {{ ref('int_price_observations_keyed') }}
+    select * from {{ ref('int_retailer_product_days') }}
     where {{ in_day_window('scrape_date') }}
 
 ),
 
-latest_in_window as (
-
-    select distinct on (retailer_product_key)
-        retailer_product_key,
-        retailer,
-        retailer_product_id,
-        product_name,
-        brand,
-        category_path,
-        gtin,
-        package_size_text,
-        package_quantity,
-        package_unit,
-        scrape_date,
-        fetched_at
-    -- store_id breaks ties so the pick is deterministic.
-    from observations
-    order by retailer_product_key asc, scrape_date desc, fetched_at desc, store_id asc
-
-),
-
-span_in_window as (
-
-    select
-        retailer_product_key,
-        min(scrape_date) as first_seen_date,
-        max(scrape_date) as last_seen_date
-    from observations
-    group by retailer_product_key
-
-),
-
--- Median shelf price across branches on the product's latest day in the window
--- (a tie-breaker for matching products whose name + size is ambiguous).
-latest_day_prices as (
-
-    select
-        observations.retailer_product_key,
-        cast(percentile_cont(0.5) within group (order by observations.price) as numeric(12, 2)) as median_price
-    from observations
-    inner join span_in_window
-        on
-            observations.retailer_product_key = span_in_window.retailer_product_key
-            and observations.scrape_date = span_in_window.last_seen_date
-    group by observations.retailer_product_key
-
-),
-
-from_window as (
-
-    select
-        latest_in_window.*,
-        span_in_window.first_seen_date,
-        span_in_window.last_seen_date,
-        latest_day_prices.median_price
-    from latest_in_window
-    inner join span_in_window
-        on latest_in_window.retailer_product_key = span_in_window.retailer_product_key
-    inner join latest_day_prices
-        on latest_in_window.retailer_product_key = latest_day_prices.retailer_product_key
-
-),
-
--- What earlier runs knew (nothing on a full build), left-joined below to the
--- window's products by key. Not pre-joined to from_window here: the planner
--- guesses a 200-row window and would re-run that join per window product.
+-- What earlier runs knew (nothing on a full build).
 known as (
 
     {% if is_incremental() %}
         select * from {{ this }}
     {% else %}
-        select from_window.*
-        from from_window
+        select
+            cast(null as text) as retailer_product_key,
+            cast(null as date) as first_seen_date,
+            cast(null as date) as last_seen_date
         where false
     {% endif %}
 
 ),
 
-with_recency as (
+-- Known products whose span the window overlaps: their history changed.
+overlapping as (
 
-    select
-        from_window.*,
-        known.product_name as known_product_name,
-        known.brand as known_brand,
-        known.category_path as known_category_path,
-        known.gtin as known_gtin,
-        known.package_size_text as known_package_size_text,
-        known.package_quantity as known_package_quantity,
-        known.package_unit as known_package_unit,
-        known.median_price as known_median_price,
-        known.first_seen_date as known_first_seen_date,
-        known.last_seen_date as known_last_seen_date,
-        coalesce(known.last_seen_date > from_window.last_seen_date, false) as newer_known
-    from from_window
-    left join known
-        on from_window.retailer_product_key = known.retailer_product_key
+    select known.retailer_product_key
+    from known
+    where
+        known.first_seen_date <= {{ window_max_date() }}
+        and known.last_seen_date >= {{ window_min_date() }}
 
 ),
 
--- The newer of (known, window) supplies the attributes; the span is the union.
-merged as (
+-- The days a product's row is derived from: the window's days for a product
+-- the window does not overlap, every day for one it does.
+source_days as (
+
+    select window_days.*
+    from window_days
+    left join overlapping
+        on window_days.retailer_product_key = overlapping.retailer_product_key
+    where overlapping.retailer_product_key is null
+
+    union all
+
+    select product_days.*
+    from {{ ref('int_retailer_product_days') }} as product_days
+    inner join overlapping
+        on product_days.retailer_product_key = overlapping.retailer_product_key
+
+),
+
+latest_day as (
+
+    select distinct on (retailer_product_key) *
+    from source_days
+    order by retailer_product_key asc, scrape_date desc
+
+),
+
+span as (
 
     select
         retailer_product_key,
-        retailer,
-        retailer_product_id,
-        case when newer_known then known_product_name else product_name end as product_name,
-        case when newer_known then known_brand else brand end as brand,
-        case when newer_known then known_category_path else category_path end as category_path,
-        case when newer_known then known_gtin else gtin end as gtin,
-        case when newer_known then known_package_size_text else package_size_text end as package_size_text,
-        case when newer_known then known_package_quantity else package_quantity end as package_quantity,
-        case when newer_known then known_package_unit else package_unit end as package_unit,
-        case when newer_known then known_median_price else median_price end as median_price,
-        least(known_first_seen_date, first_seen_date) as first_seen_date,
-        greatest(known_last_seen_date, last_seen_date) as last_seen_date
-    from with_recency
+        min(scrape_date) as first_seen_date,
+        max(scrape_date) as last_seen_date
+    from source_days
+    group by retailer_product_key
+
+),
+
+derived as (
+
+    select
+        latest_day.retailer_product_key,
+        latest_day.retailer,
+        latest_day.retailer_product_id,
+        latest_day.product_name,
+        latest_day.brand,
+        latest_day.category_path,
+        latest_day.gtin,
+        latest_day.package_size_text,
+        latest_day.package_quantity,
+        latest_day.package_unit,
+        latest_day.median_price,
+        span.first_seen_date,
+        span.last_seen_date
+    from latest_day
+    inner join span
+        on latest_day.retailer_product_key = span.retailer_product_key
+
+),
+
+{% if is_incremental() %}
+    -- Known rows to merge with (products not overlapping the window), and
+    -- whether the known row is the newer one.
+    with_known as (
+
+        select
+            derived.retailer_product_key,
+            known_rows.retailer_product_key as known_retailer_product_key,
+            coalesce(known_rows.last_seen_date > derived.last_seen_date, false) as newer_known
+        from derived
+        left join overlapping
+            on derived.retailer_product_key = overlapping.retailer_product_key
+        left join {{ this }} as known_rows
+            on
+                derived.retailer_product_key = known_rows.retailer_product_key
+                and overlapping.retailer_product_key is null
+
+    ),
+{% endif %}
+
+-- For a product not overlapping the window, the newer of (known, window)
+-- supplies the attributes and the span is the union; an overlapping one's
+-- derived row is already its whole history.
+merged as (
+
+    {% if is_incremental() %}
+        select
+            derived.retailer_product_key,
+            derived.retailer,
+            derived.retailer_product_id,
+            case when recency.newer_known then known_rows.product_name else derived.product_name end as product_name,
+            case when recency.newer_known then known_rows.brand else derived.brand end as brand,
+            case when recency.newer_known then known_rows.category_path else derived.category_path end as category_path,
+            case when recency.newer_known then known_rows.gtin else derived.gtin end as gtin,
+            case
+                when recency.newer_known then known_rows.package_size_text else derived.package_size_text
+            end as package_size_text,
+            case
+                when recency.newer_known then known_rows.package_quantity else derived.package_quantity
+            end as package_quantity,
+            case when recency.newer_known then known_rows.package_unit else derived.package_unit end as package_unit,
+            case when recency.newer_known then known_rows.median_price else derived.median_price end as median_price,
+            least(known_rows.first_seen_date, derived.first_seen_date) as first_seen_date,
+            greatest(known_rows.last_seen_date, derived.last_seen_date) as last_seen_date
+        from derived
+        left join with_known as recency
+            on derived.retailer_product_key = recency.retailer_product_key
+        left join {{ this }} as known_rows
+            on recency.known_retailer_product_key = known_rows.retailer_product_key
+    {% else %}
+        select * from derived
+    {% endif %}
 
 ),
 

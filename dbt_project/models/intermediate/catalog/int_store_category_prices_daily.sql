@@ -4,10 +4,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='price_date',
-        incremental_predicates=window_delete_predicate('price_date'),
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook=["{{ delete_day_window('price_date') }}"],
     )
 }}
 

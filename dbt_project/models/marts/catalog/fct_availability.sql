@@ -1,14 +1,14 @@
 -- Availability history: one row each time a product's availability at a
 -- branch changes (first listed, out of stock, back in stock), against its
--- previous observation however many days before. Incremental over the window.
+-- previous observation however many days before. Incremental over the window
+-- and each series' first row after it (a replaced day converges).
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='event_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'event_date'},
-        incremental_predicates=window_delete_predicate('event_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_window_and_follow_ups('event_date', 'previous_seen_date') }}"],
         post_hook=["analyze {{ this }}"],
     )
 }}
@@ -17,10 +17,16 @@ with
 
 -- The lateral lookups below read fct_prices_daily itself (not a CTE, which
 -- Postgres would materialise without the index they need).
+-- The window's rows, and each series' first row after the window (its
+-- previous observation may have changed with the window; see the pre-hook).
 window_prices as (
 
     select * from {{ ref('fct_prices_daily') }}
     where {{ in_day_window('price_date') }}
+
+    union all
+
+    ({{ first_prices_after_window(ref('fct_prices_daily')) }})
 
 ),
 

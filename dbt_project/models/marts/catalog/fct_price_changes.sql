@@ -3,15 +3,15 @@
 -- many days before), or, for a product re-listed under a new retailer key,
 -- against the last observation of the product it replaced. Flags an outlier
 -- jump (more than double, or under half) and shrinkflation (pack down, price
--- not down). Incremental over the window.
+-- not down). Incremental over the window (append after a pre-hook delete of
+-- the window and its follow-up rows, so a replaced day converges).
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='change_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'change_date'},
-        incremental_predicates=window_delete_predicate('change_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_window_and_follow_ups('change_date', 'previous_price_date') }}"],
         post_hook=["analyze {{ this }}"],
     )
 }}
@@ -20,10 +20,16 @@ with
 
 -- The lateral lookups below read fct_prices_daily itself (not a CTE, which
 -- Postgres would materialise without the index they need).
+-- The window's rows, and each series' first row after the window (its
+-- previous observation may have changed with the window; see the pre-hook).
 window_prices as (
 
     select * from {{ ref('fct_prices_daily') }}
     where {{ in_day_window('price_date') }}
+
+    union all
+
+    ({{ first_prices_after_window(ref('fct_prices_daily')) }})
 
 ),
 

@@ -6,11 +6,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='observed_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'observed_date'},
-        incremental_predicates=window_delete_predicate('observed_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_day_window('observed_date') }}"],
         post_hook=["analyze {{ this }}"],
     )
 }}

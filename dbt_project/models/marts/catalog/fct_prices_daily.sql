@@ -1,7 +1,8 @@
 -- One row per (price_date, store_key, retailer_product_key): the shelf price
 -- observed that day by a succeeded crawl run, with its canonical product_key,
 -- a comparable unit price and per-row quality flags. Incremental over the
--- partition's day window (vars min_date/max_date): delete+insert of those days.
+-- partition's day window (vars min_date/max_date): the pre-hook deletes those
+-- days, the model appends them again (one transaction).
 --
 -- The post-hooks (outside the transaction, after a full refresh has dropped
 -- the old table) add the series index the other facts probe per row, covering
@@ -10,11 +11,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='price_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'price_date'},
-        incremental_predicates=window_delete_predicate('price_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_day_window('price_date') }}"],
         post_hook=[
             {
                 'sql': 'create index if not exists {{ this.identifier }}_series_idx on {{ this }}'

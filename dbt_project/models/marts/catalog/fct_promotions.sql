@@ -2,15 +2,16 @@
 -- branch, checked against the EU Omnibus rule: an announced reduction must
 -- refer to the lowest price of the prior 30 days. is_genuine_discount is
 -- false when the was-price is above that lowest price (an inflated
--- reference), null without any prior price. Incremental over the window.
+-- reference), null without any prior price. Incremental over the window and
+-- the 30 days after it, whose prior-30-day low the window's prices feed (so a
+-- replaced day converges; a build of the latest day has no later rows).
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='promotion_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'promotion_date'},
-        incremental_predicates=window_delete_predicate('promotion_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_day_window('promotion_date', lead_days=30) }}"],
         post_hook=["analyze {{ this }}"],
     )
 }}
@@ -22,7 +23,7 @@ with
 window_promotions as (
 
     select * from {{ ref('fct_prices_daily') }}
-    where {{ in_day_window('price_date') }} and is_promotion
+    where {{ in_day_window('price_date', lead_days=30) }} and is_promotion
 
 ),
 

@@ -4,11 +4,10 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='coverage_date',
+        incremental_strategy='append',
         meta={'day_window_column': 'coverage_date'},
-        incremental_predicates=window_delete_predicate('coverage_date'),
         on_schema_change='fail',
+        pre_hook=["{{ delete_day_window('coverage_date') }}"],
     )
 }}
 
