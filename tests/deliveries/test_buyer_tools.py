@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse.deliveries import DeliveryTable, ForeignKey, verify_delivery, write_delivery
+from warehouse.publishing.deliveries import DeliveryTable, ForeignKey, verify_delivery, write_delivery
 
 pytestmark = pytest.mark.integration
 
@@ -462,7 +462,7 @@ def test_s3_round_trip_over_http(source, s3_server, tmp_path, capsys):
 
 
 def test_credentials_in_a_url_are_refused(source):
-    from warehouse.deliveries import DeliveryError
+    from warehouse.publishing.deliveries import DeliveryError
 
     with pytest.raises(DeliveryError, match="environment"):
         write_delivery(source.database_url("catalog"), "probe", TABLES, "s3://key:secret@bucket/x")

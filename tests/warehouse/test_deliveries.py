@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from warehouse.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
+from warehouse.publishing.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +123,9 @@ def test_delta_holds_one_day_and_dimensions_whole(probe_tables, tmp_path):
 def test_ids_are_stable_from_one_delivery_to_the_next(probe_tables, tmp_path):
     first = write_delivery(probe_tables, "probe", TABLES, tmp_path / "a")
     second = write_delivery(probe_tables, "probe", TABLES, tmp_path / "b")
-    ids = [pq.read_table(p / "data/probe_dim/part-0.parquet").column("id").to_pylist() for p in (first, second)]
+    ids = [
+        pq.read_table(p / "data/probe_dim/part-0.parquet").column("id").to_pylist() for p in (first, second)
+    ]
     assert ids[0] == ids[1]
 
 

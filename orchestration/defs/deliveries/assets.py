@@ -15,9 +15,9 @@ from pydantic import Field
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.quality.gate import QualityGateFailed, read_verdicts
 from orchestration.defs.resources import WarehouseResource
-from warehouse.deliveries import DeliveryTable, delivery_tables, verify_delivery, write_delivery
-from warehouse.deliveries.storage import Location, delivery_destination
-from warehouse.quality.reports import data_docs, privacy_problems
+from warehouse.publishing.deliveries import DeliveryTable, delivery_tables, verify_delivery, write_delivery
+from warehouse.publishing.deliveries.storage import Location, delivery_destination
+from warehouse.publishing.quality.reports import data_docs, privacy_problems
 
 # Deliveries read with the buyer's own role: a delivery can hold nothing a buyer may not read.
 PRODUCTS = {

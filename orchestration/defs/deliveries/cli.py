@@ -1,7 +1,7 @@
 """`smartcart delivery ...`, `smartcart docs` and `smartcart dbt ...`: buyers' and analysts' commands.
 
 Registered in orchestration/cli.py with `add_parsers(sub)`. Database settings come from the
-one resolver (warehouse.config.Settings) and reach dbt through its environment, never argv.
+one resolver (warehouse.platform.config.Settings) and reach dbt through its environment, never argv.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def _print(message: str = "") -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from warehouse.deliveries import verify_delivery
-    from warehouse.deliveries.storage import Location
+    from warehouse.publishing.deliveries import verify_delivery
+    from warehouse.publishing.deliveries.storage import Location
 
     problems = verify_delivery(args.path)
     if problems:
@@ -37,8 +37,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from warehouse.deliveries import DeliveryError
-    from warehouse.deliveries.apply import apply_delta
+    from warehouse.publishing.deliveries import DeliveryError
+    from warehouse.publishing.deliveries.apply import apply_delta
 
     try:
         out = apply_delta(args.delta, args.snapshot, Path(args.out))
@@ -59,10 +59,10 @@ def cmd_ship(args: argparse.Namespace) -> int:
     from orchestration.defs.dbt.project import dbt_project
     from orchestration.defs.deliveries.assets import PRODUCTS
     from orchestration.defs.quality.gate import QualityGateFailed, read_verdicts
-    from warehouse.config import Settings
-    from warehouse.deliveries import delivery_tables, verify_delivery, write_delivery
-    from warehouse.deliveries.storage import delivery_destination
-    from warehouse.quality.reports import privacy_problems
+    from warehouse.platform.config import Settings
+    from warehouse.publishing.deliveries import delivery_tables, verify_delivery, write_delivery
+    from warehouse.publishing.deliveries.storage import delivery_destination
+    from warehouse.publishing.quality.reports import privacy_problems
 
     settings = Settings.from_env()
     prepare_dagster_env(settings)
@@ -97,8 +97,8 @@ def cmd_ship(args: argparse.Namespace) -> int:
 def _dbt_environment() -> dict[str, str]:
     """Every variable profiles.yml reads, for both targets, from the running embedded cluster (or the URLs)."""
     from orchestration.defs.dbt.project import dbt_env
-    from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.platform.bootstrap import bootstrap
+    from warehouse.platform.config import Settings
 
     settings = Settings.from_env()
     bootstrap(settings)  # cluster up, migrations and grants applied (idempotent)

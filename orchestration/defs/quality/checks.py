@@ -8,8 +8,8 @@ not run); warnings only show as WARN in the UI.
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.quality.reports import run_product_checks
-from warehouse.quality.suites import SUITES_BY_PRODUCT
+from warehouse.publishing.quality.reports import run_product_checks
+from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
 
 
 def check_name(suite) -> str:
