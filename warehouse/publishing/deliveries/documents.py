@@ -194,7 +194,9 @@ def data_contract(product: str, version: str, tables: list[ShippedTable], server
             prop = {
                 "name": field.name,
                 "logicalType": odcs_logical_type(field.type),
-                "physicalType": contract_physical_type((shipped.duckdb_types or {}).get(field.name, "VARCHAR")),
+                "physicalType": contract_physical_type(
+                    (shipped.duckdb_types or {}).get(field.name, "VARCHAR")
+                ),
                 "description": table.column_descriptions.get(field.name, ""),
             }
             if field.name in table.primary_key:
