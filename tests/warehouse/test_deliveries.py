@@ -115,7 +115,7 @@ def test_delta_holds_one_day_and_dimensions_whole(probe_tables, tmp_path):
         ).fetchone()[0]
     assert fact_files[0]["rows"] == expected
     assert sum(f["rows"] for f in manifest["files"] if f.get("table") == "probe_dim") == 50
-    with pytest.raises(DeliveryError, match="no rows for 2020-01-01"):
+    with pytest.raises(DeliveryError, match="no table has rows for 2020-01-01"):
         write_delivery(probe_tables, "probe", TABLES, tmp_path, kind="delta", day=dt.date(2020, 1, 1))
     assert not list((tmp_path / "probe").glob("*.partial"))
 

@@ -44,9 +44,11 @@ def check_keys(product: str) -> list[dg.AssetCheckKey]:
     return sorted(PRODUCT_CHECKS[product].check_keys, key=lambda key: key.to_user_string())
 
 
-def read_verdicts(instance: dg.DagsterInstance, product: str) -> list[CheckVerdict]:
-    """The latest evaluation of each of `product`'s checks; raises QualityGateFailed unless all may ship."""
-    keys = check_keys(product)
+def read_verdicts(
+    instance: dg.DagsterInstance, product: str, keys: list[dg.AssetCheckKey] | None = None
+) -> list[CheckVerdict]:
+    """The latest evaluation of each of `product`'s checks (or of `keys`); raises QualityGateFailed unless all may ship."""
+    keys = check_keys(product) if keys is None else keys
     records = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     materializations = instance.get_latest_materialization_events([k.asset_key for k in keys])
     verdicts, problems = [], []

@@ -218,16 +218,17 @@ def write_delivery(
                 staging / "data",
                 table.name,
                 table.partition_by,
-                ship_empty=not use_delta,
                 unique_columns=table.primary_key if len(table.primary_key) == 1 else (),
             )
-            if not written:
-                raise DeliveryError(
-                    f"{product}: table {table.name} has no rows for {day}; nothing shipped"
-                    " (build that day first, or ship a snapshot)"
-                )
             files = [parquet_entry(staging, path, table.name, rows) for path, rows in written]
             shipped.append(ShippedTable(table, schema, files))
+        day_tables = [s for s in shipped if kind == "delta" and s.table.partition_by]
+        if day_tables and not any(s.rows for s in day_tables):
+            # A day with no facts at all was not built (or not crawled): an empty delta would
+            # tell the buyer the day's rows were all deleted.
+            raise DeliveryError(
+                f"{product}: no table has rows for {day}; nothing shipped (build that day first, or ship a snapshot)"
+            )
         server = contract_server(None if destination.is_local else destination.url, product, delivery_id)
         manifest = write_documents(
             staging, product, delivery_id, shipped, kind, day, version, quality_report, server

@@ -69,8 +69,10 @@ def _tables_from_package(location: Location, manifest: dict) -> dict[str, Delive
 
 def _key_strings(table: pa.Table, key: tuple[str, ...]) -> pa.Array:
     """One comparable string per row for a (possibly composite) merge key."""
-    parts = [pc.cast(table.column(c), pa.string()) for c in key]
-    return pc.binary_join_element_wise(*[pc.fill_null(p, "\x00") for p in parts], "\x1f")
+    parts = [pc.fill_null(pc.cast(table.column(c).combine_chunks(), pa.string()), "\x00") for c in key]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def _download(location: Location, relative: str, target: Path) -> None:
@@ -171,7 +173,7 @@ def _merge_kept_files(
     """The snapshot's files of a replace_partition table, minus the delta's day and its merge keys."""
     day, column, key = rule["partition_value"], rule["partition_by"], tuple(rule["merge_key"])
     delta_keys = set()
-    for entry in delta_files:
+    for entry in delta_files if key else []:
         with delta.fs.open(delta.join(entry["path"]), "rb") as handle:
             delta_keys |= set(_key_strings(pq.read_table(handle, columns=list(key)), key).to_pylist())
     written = []

@@ -67,6 +67,16 @@ def odcs_logical_type(arrow_type: pa.DataType) -> str:
     return {"datetime": "date"}.get(frictionless_type(arrow_type), frictionless_type(arrow_type))
 
 
+# DuckDB names two types with spaces, which datacontract-cli (and most SQL type parsers)
+# read as their first word; ODCS tools know them by these names.
+_PHYSICAL_TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "timestamp_tz", "TIMESTAMP": "timestamp_ntz"}
+
+
+def contract_physical_type(duckdb_type: str) -> str:
+    """The contract's physicalType for a column DuckDB reads as `duckdb_type`."""
+    return _PHYSICAL_TYPE_NAMES.get(duckdb_type, duckdb_type)
+
+
 def datapackage(product: str, delivery_id: str, tables: list[ShippedTable]) -> dict:
     resources = []
     for shipped in tables:
@@ -101,7 +111,6 @@ def datapackage(product: str, delivery_id: str, tables: list[ShippedTable]) -> d
                 "format": "parquet",
                 "mediatype": "application/vnd.apache.parquet",
                 "description": table.description,
-                "bytes": sum(f["bytes"] for f in shipped.files),
                 "parts": [
                     {
                         "path": f["path"],
@@ -185,7 +194,9 @@ def data_contract(product: str, version: str, tables: list[ShippedTable], server
             prop = {
                 "name": field.name,
                 "logicalType": odcs_logical_type(field.type),
-                "physicalType": (shipped.duckdb_types or {}).get(field.name, str(field.type)),
+                "physicalType": contract_physical_type(
+                    (shipped.duckdb_types or {}).get(field.name, "VARCHAR")
+                ),
                 "description": table.column_descriptions.get(field.name, ""),
             }
             if field.name in table.primary_key:

@@ -50,6 +50,10 @@ class DeliveryTable:
     description: str = ""
     column_descriptions: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if not self.merge_key:  # a delta merges on the primary key unless told otherwise
+            object.__setattr__(self, "merge_key", self.primary_key)
+
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
