@@ -109,6 +109,7 @@ def ship(
     deps=[dg.AssetKey(["catalog", t.name]) for t in CATALOG_TABLES],
     group_name="deliveries",
     kinds={"parquet", "duckdb"},
+    backfill_policy=dg.BackfillPolicy.single_run(),  # a backfill ships one delivery, not one per day
 )
 def catalog_delivery(
     context: dg.AssetExecutionContext, config: CatalogDeliveryConfig, warehouse: WarehouseResource

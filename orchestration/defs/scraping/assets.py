@@ -73,16 +73,19 @@ def crawl_plan(config: ScrapeConfig) -> dict[str, str]:
         for table in RAW_TABLES
     ],
     partitions_def=scrape_days,
+    # A backfill runs as one run over its day window (like the dbt assets), so N days cost one
+    # run's start-up, not N; each (retailer, day) is still its own crawl and its own replace.
+    backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
 )
 def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, warehouse: WarehouseResource):
-    """Crawl each retailer over HTTP for the partition's day; replace its (retailer, day) partition."""
-    scrape_date = dt.date.fromisoformat(context.partition_key)
+    """Crawl each retailer over HTTP for each day of the run; replace its (retailer, day) partition."""
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     plan = crawl_plan(config)
     settings = warehouse.settings()
     prefix = context.run.run_id[:8]
 
-    def crawl(retailer: str) -> CrawlLanding:
+    def crawl(retailer: str, scrape_date: dt.date) -> CrawlLanding:
         run_id = f"{prefix}-{retailer}-{uuid.uuid4().hex[:6]}"
         landing_dir = settings.landing_dir / retailer / scrape_date.isoformat() / run_id
         context.log.info(f"crawling {retailer} at {plan[retailer]} for {scrape_date} into {landing_dir}")
@@ -98,17 +101,17 @@ def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, war
             raise
 
     failures: list[str] = []
-    summaries: dict[str, tuple[LoadSummary, dict]] = {}
+    summaries: dict[tuple[str, dt.date], tuple[LoadSummary, dict]] = {}
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_crawls)) as pool:
-        futures = {retailer: pool.submit(crawl, retailer) for retailer in plan}
-        for retailer, future in futures.items():
+        futures = {(r, day): pool.submit(crawl, r, day) for day in days for r in plan}
+        for (retailer, day), future in futures.items():
             try:
                 landing = future.result()
             except CrawlFailed as exc:
                 failures.append(str(exc).split("\n--- stderr tail ---")[0])
                 continue
             with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
-                summaries[retailer] = (load_crawl_landing(conn, landing), landing.stats)
+                summaries[(retailer, day)] = (load_crawl_landing(conn, landing), landing.stats)
             context.log.info(landing.stats.get("message", f"{retailer} loaded"))
     if failures:
         raise dg.Failure(description="; ".join(failures))
@@ -116,19 +119,21 @@ def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, war
     def total(attribute: str) -> int:
         return sum(getattr(summary, attribute) for summary, _ in summaries.values())
 
-    common = {"scrape_date": scrape_date.isoformat(), "retailers": ", ".join(summaries)}
-    per_retailer = {}
-    for retailer, (summary, stats) in summaries.items():
-        per_retailer.update(
-            {
-                f"{retailer}/rows": summary.rows,
-                f"{retailer}/rejects": summary.rejects,
-                f"{retailer}/pages": stats.get("pages", 0),
-                f"{retailer}/retries": stats.get("retries", 0),
-                f"{retailer}/duration_seconds": stats.get("duration_seconds", 0.0),
-                f"{retailer}/run_id": summary.run_id,
-            }
+    window = days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    common = {"scrape_date": window, "retailers": ", ".join(dict.fromkeys(r for r, _ in summaries))}
+    per_retailer: dict = {}
+    for (retailer, _day), (summary, stats) in summaries.items():  # summed over the run's days
+        for key, value in (
+            ("rows", summary.rows),
+            ("rejects", summary.rejects),
+            ("pages", stats.get("pages", 0)),
+            ("retries", stats.get("retries", 0)),
+        ):
+            per_retailer[f"{retailer}/{key}"] = per_retailer.get(f"{retailer}/{key}", 0) + value
+        per_retailer[f"{retailer}/duration_seconds"] = max(
+            per_retailer.get(f"{retailer}/duration_seconds", 0.0), stats.get("duration_seconds", 0.0)
         )
+        per_retailer[f"{retailer}/run_id"] = summary.run_id
     yield dg.MaterializeResult(
         asset_key=["catalog_raw", "price_observations"],
         metadata={

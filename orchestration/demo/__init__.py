@@ -1,0 +1,1 @@
+"""Demo-only orchestration: the `smartcart demo` runner and the files it drops (not production code)."""

@@ -1,0 +1,1 @@
+"""The platform: cluster, settings, databases, migrations, access and housekeeping."""
