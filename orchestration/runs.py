@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from orchestration.dagster_instance import prepare_dagster_env
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 CODE_LOCATION = "smartcart"
 DEFINITIONS_MODULE = "orchestration.definitions"
@@ -278,8 +277,10 @@ class DagsterServices:
         run_config: dict | None = None,
         tags: dict[str, str] | None = None,
         partition_key: str | None = None,
+        asset_selection: list[list[str]] | None = None,
     ) -> str:
-        """Launch one run of ``job_name`` as the launchpad does; returns its run id."""
+        """Launch one run of ``job_name`` (optionally a subset of its assets) as the launchpad does;
+        returns its run id."""
         tags = dict(tags or {})
         if partition_key:
             tags["dagster/partition"] = partition_key
@@ -288,6 +289,7 @@ class DagsterServices:
                 "repositoryLocationName": CODE_LOCATION,
                 "repositoryName": REPOSITORY,
                 "jobName": job_name,
+                **({"assetSelection": [{"path": key} for key in asset_selection]} if asset_selection else {}),
             },
             "runConfigData": run_config or {},
             "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
@@ -308,8 +310,11 @@ class DagsterServices:
         tags: dict[str, str] | None = None,
         title: str | None = None,
         run_config: dict | None = None,
+        asset_selection: list[list[str]] | None = None,
+        all_partitions: bool = False,
     ) -> str:
-        """Launch a backfill of ``job_name`` over ``partition_keys`` as the job's launchpad does.
+        """Launch a backfill of ``job_name`` over ``partition_keys`` (or every partition) as the
+        job's launchpad does.
 
         The daemon turns it into runs of the job following its backfill policy (single-run:
         one run over the whole window), so the runs show in the job's Runs tab; it needs
@@ -322,11 +327,12 @@ class DagsterServices:
                 "partitionSetName": f"{job_name}_partition_set",
                 "repositorySelector": {"repositoryLocationName": CODE_LOCATION, "repositoryName": REPOSITORY},
             },
-            "partitionNames": list(partition_keys),
+            **({"allPartitions": True} if all_partitions else {"partitionNames": list(partition_keys)}),
             "fromFailure": False,
             "tags": [{"key": k, "value": v} for k, v in (tags or {}).items()],
             "title": title,
             "runConfigData": run_config or {},
+            **({"assetSelection": [{"path": key} for key in asset_selection]} if asset_selection else {}),
         }
         answer = self._graphql(_LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
         if answer["__typename"] != "LaunchBackfillSuccess":
@@ -477,26 +483,6 @@ class DagsterServices:
         return self.wait_for_runs([self.submit_job(job_name, run_config, **kwargs)])
 
 
-def failure_messages(result: Any) -> list[str]:
-    """The root-cause messages of a failed run's steps (through retries and chained errors)."""
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        error, found = event.event_specific_data.error, []
-        while error is not None:
-            # Drop the exception's class name: ops read the message, the UI keeps the stack.
-            text = re.sub(r"^[\w.]+(Error|Failure|Failed|Exception): ", "", error.message.strip())
-            if text and not text.startswith(("Exceeded max_retries", "Error occurred while executing")):
-                found.append(text)
-            error = error.cause or error.context
-        messages.append(f"step {event.step_key}: " + (found[0] if found else event.message))
-    if not messages and getattr(result, "statuses", None):
-        bad = {run_id: status for run_id, status in result.statuses.items() if status != "SUCCESS"}
-        messages += [f"run {run_id} ended {status} before any step failed" for run_id, status in bad.items()]
-    return messages
-
-
 def quiet_console() -> dict:
     """Run config that keeps a run's console at warnings (every event is still stored for the UI)."""
     return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -511,17 +497,16 @@ def run_catalog_pipeline(
 ) -> RunOutcome:
     """Submit one catalog_pipeline run (one day) to the instance and wait for it.
 
-    ``scrape_date`` (default today, UTC) is the partition; ``retailers`` defaults to freshmart.
+    ``scrape_date`` (default today, UTC) is the partition; ``retailers`` (default freshmart) pick
+    the crawl assets, as a subset selection in the launchpad would.
     """
-    run_config = {
-        "ops": {
-            "scraped_catalog": {
-                "config": {"base_url": market_url, "retailers": list(retailers or ["freshmart"])}
-            }
-        },
-        **quiet_console(),
-    }
+    from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
+
+    run_config = {**crawl_sites_run_config(market_url), **quiet_console()}
+    selection = [list(key.path) for key in catalog_pipeline_selection(list(retailers or ["freshmart"]))]
     partition = scrape_date or dt.datetime.now(dt.UTC).date().isoformat()
     log_path = log_path or settings.home / "logs" / "runs.log"
     with DagsterServices(settings, log_path, daemon=True) as services:
-        return services.run_job("catalog_pipeline", run_config, partition_key=partition)
+        return services.run_job(
+            "catalog_pipeline", run_config, partition_key=partition, asset_selection=selection
+        )

@@ -1,1 +1,1 @@
-"""Demo-only orchestration: the `smartcart demo` runner and the files it drops (not production code)."""
+"""Demo-only orchestration: what `smartcart demo` runs (production code never imports it)."""

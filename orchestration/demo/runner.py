@@ -25,8 +25,9 @@ from pathlib import Path
 
 import psycopg
 
-from orchestration.runs import DagsterServices, RunOutcome, failure_messages, quiet_console
-from warehouse.config import Settings
+from orchestration.run_reports import failure_messages
+from orchestration.runs import DagsterServices, RunOutcome, quiet_console
+from warehouse.platform.config import Settings
 
 CATALOG_JOB = "catalog_pipeline"
 STAGES = 6
@@ -136,7 +137,7 @@ def drop_crowd_reports(
     """Drop one crowd-report file and wait for the sensor's run to load it; returns the stage line."""
     from orchestration.demo.crowd_file import write_crowd_report_file
     from scrapers.demo_market.catalogue import Catalogue
-    from warehouse.crowd_reports import dropzone_dir
+    from warehouse.landing.crowd_reports import dropzone_dir
 
     day = dt.datetime.now(dt.UTC).date()
     path = write_crowd_report_file(
@@ -156,9 +157,17 @@ def drop_crowd_reports(
     )
 
 
-def backfill_history(services: DagsterServices, days: list[str]) -> tuple[str, RunOutcome]:
+def backfill_history(
+    services: DagsterServices, days: list[str], market_url: str, retailers: list[str]
+) -> tuple[str, RunOutcome]:
+    from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
+
     backfill_id = services.submit_backfill(
-        CATALOG_JOB, days, title=f"smartcart demo: {len(days)} days of history", run_config=quiet_console()
+        CATALOG_JOB,
+        days,
+        title=f"smartcart demo: {len(days)} days of history",
+        run_config={**crawl_sites_run_config(market_url), **quiet_console()},
+        asset_selection=[list(key.path) for key in catalog_pipeline_selection(retailers)],
     )
     _print(
         f"      backfill {backfill_id} of {CATALOG_JOB} over {days[0]}..{days[-1]} submitted to the daemon"
@@ -192,7 +201,7 @@ def backfill_history(services: DagsterServices, days: list[str]) -> tuple[str, R
 def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.defs.trends.pipeline import demo_trends
     from scrapers.demo_market import launch
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     settings = Settings.from_env()
     started = time.monotonic()
@@ -221,7 +230,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 _print(
                     f"[5/{STAGES}] history: {len(days)} days of every retailer, backfilled through Dagster"
                 )
-                backfill_id, history = backfill_history(services, days)
+                backfill_id, history = backfill_history(
+                    services, days, market.base_url, args.retailers.split(",")
+                )
                 catalog_ok = print_catalog_summary(settings, history, backfill_id, days, log_path, started)
                 trends_ok = True
                 if catalog_ok and args.shoppers > 0:

@@ -66,7 +66,7 @@ def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path):
         f"""
         import json, sys, time
         from pathlib import Path
-        from warehouse.config import Settings
+        from warehouse.platform.config import Settings
         from orchestration.runs import DagsterServices
         settings = Settings.from_env({{"SMARTCART_HOME": {str(warehouse_settings.home)!r}}})
         with DagsterServices(settings, Path({str(tmp_path / "s.log")!r})) as services:

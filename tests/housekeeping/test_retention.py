@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.config import ConfigurationError, Settings
+from warehouse.platform.config import ConfigurationError, Settings
 from warehouse.platform.housekeeping import RetentionSettings, apply_retention, plan_removals, rotate_log
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)

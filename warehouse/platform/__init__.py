@@ -1,1 +1,1 @@
-"""The platform: cluster, settings, databases, migrations, access and housekeeping."""
+"""The platform every stage stands on: the embedded cluster, settings, connections, migrations, roles and grants."""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from warehouse.config import REPO_ROOT, ConfigurationError, Settings
+from warehouse.platform.config import REPO_ROOT, ConfigurationError, Settings
 
 CACHE_ROLE = "smartcart_app_api"  # owns writes to serving.optimizer_cache (roles.yml)
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -51,7 +51,6 @@ def choose_sample_basket(rows: list[tuple], basket_size: int) -> list[tuple[str,
     ],
     group_name="optimizer",
     kinds={"pyomo", "highs"},
-    backfill_policy=dg.BackfillPolicy.single_run(),  # once per catalog_pipeline backfill, not per day
 )
 def sample_basket_split(
     context: dg.AssetExecutionContext, config: SampleBasketConfig, warehouse: WarehouseResource
