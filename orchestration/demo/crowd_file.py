@@ -36,7 +36,7 @@ def write_crowd_report_file(
         rows.append(
             {
                 "report_id": f"demo-{day.isoformat()}-{number:03d}",
-                "contributor_id": f"anon{rng.getrandbits(48):012x}",
+                "contributor_id": f"anon-{rng.getrandbits(48):012x}",
                 "report_type": "price",
                 "barcode": product.true_gtin or "",
                 "product_name": product.name,

@@ -199,7 +199,7 @@ def backfill_history(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchestration.defs.trends.pipeline import demo_trends
+    from orchestration.demo.trends import demo_trends
     from scrapers.demo_market import launch
     from warehouse.platform.bootstrap import bootstrap
 

@@ -49,3 +49,20 @@ def test_a_warning_is_named_with_its_check_asset_and_reason():
     assert "gx_raw_price_observations" in text and "catalog_raw/price_observations" in text
     assert "day-over-day drift (unexpected 3)" in text
     assert describe_check(error).endswith("null prices")
+
+
+def test_the_demo_crowd_file_is_one_the_loader_accepts_whole(tmp_path):
+    from orchestration.demo.crowd_file import write_crowd_report_file
+    from scrapers.demo_market.catalogue import Catalogue
+    from warehouse.landing.crowd_reports import parse_report_file, validate_reports
+
+    day = dt.date(2026, 12, 1)
+    path = write_crowd_report_file(tmp_path, Catalogue(42, 60, 3, day), day, reports=12)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left behind
+    _kind, records, columns = parse_report_file(path, path.read_bytes())
+    assert len(records) == 12
+    rows, reasons = validate_reports(records, columns, today=day)
+    assert reasons == [] and len(rows) == 12
+    assert len({row["contributor_anonymous_id"] for row in rows}) > 1  # anonymous ids, never names
+    again = write_crowd_report_file(tmp_path, Catalogue(42, 60, 3, day), day, reports=12)
+    assert again.read_bytes() == path.read_bytes()  # same day, same file: the loader skips it as seen
