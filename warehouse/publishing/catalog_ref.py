@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import psycopg
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 
-TRANSFORM_ROLE = "smartcart_transform"
+TRANSFORM_ROLE = Role.TRANSFORM
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 # target table -> (columns, catalog relation, expression per column with {name} placeholders)

@@ -9,8 +9,9 @@ from pydantic import Field
 from optimizer.basket import basket_problem_from_prices, summarise_split
 from optimizer.solve import solve
 from orchestration.defs.resources import WarehouseResource
+from warehouse.platform.access.roles import Role
 
-OPTIMIZER_ROLE = "smartcart_transform"
+OPTIMIZER_ROLE = Role.TRANSFORM
 
 CURRENT_PRICES_SQL = """
 with latest as (select max(price_date) as price_date from catalog.fct_prices_daily)
