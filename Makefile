@@ -11,14 +11,15 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
-	$(BIN)/uv sync --locked --inexact --python $(BIN)/python
+	@echo "installing the project from uv.lock into $(VENV) (quiet; errors still show)"
+	@$(BIN)/uv sync --locked --inexact --quiet --python $(BIN)/python
 	@$(BIN)/python -c "from orchestration.defs.dbt.project import parse_manifest; parse_manifest(force=True)"
 	@touch $@
 
 install: $(STAMP)
 
 demo: install
-	$(BIN)/smartcart demo
+	@$(BIN)/smartcart demo
 
 test: install
 	$(BIN)/pytest

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from orchestration.run_reports import failure_messages
 from warehouse.platform.config import ConfigurationError, Settings
 
 
@@ -26,144 +23,16 @@ def _print(message: str = "") -> None:
 
 
 # --- demo -------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _exclusive(settings: Settings, name: str):
-    """One `smartcart demo` at a time per SMARTCART_HOME: a second one waits."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    with open(settings.home / f"{name}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _print(f"another `smartcart {name}` is running on {settings.home}; waiting for it to finish...")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-def run_catalog_pipeline(
-    settings: Settings,
-    market_url: str,
-    scrape_date: str | None = None,
-    retailers: list[str] | None = None,
-):
-    """Run the catalog_pipeline job through Dagster, recorded in smartcart_dagster.
-
-    The scraping assets are partitioned by day: ``scrape_date`` (default today) is the partition.
-    ``retailers`` defaults to freshmart alone; ``smartcart demo`` passes every retailer.
-    """
-    from orchestration.dagster_instance import prepare_dagster_env
-
-    prepare_dagster_env(settings)
-    import datetime as dt
-
-    import dagster as dg
-
-    from orchestration.definitions import defs
-    from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
-
-    job = defs.resolve_job_def("catalog_pipeline")
-    run_config = {
-        **crawl_sites_run_config(market_url),
-        # The console shows warnings only; every event is still stored and shown in the UI.
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
-    }
-    with dg.DagsterInstance.get() as instance:
-        partition_key = scrape_date or dt.datetime.now(dt.UTC).date().isoformat()
-        return job.execute_in_process(
-            instance=instance,
-            run_config=run_config,
-            raise_on_error=False,
-            partition_key=partition_key,
-            asset_selection=catalog_pipeline_selection(list(retailers or ["freshmart"])),
-        )
-
-
-def summarise_run(result) -> dict:
-    """Pull the figures for the demo summary out of a finished Dagster run."""
-    materialized = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.event_specific_data.materialization
-        materialized["/".join(mat.asset_key.path)] = {k: v.value for k, v in mat.metadata.items()}
-    checks = [
-        e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    dbt_models = [
-        k
-        for k in materialized
-        if not k.startswith("catalog_raw/") and k not in ("sample_basket_split", "catalog_delivery")
-    ]
-    return {
-        "success": result.success,
-        "materialized": materialized,
-        "dbt_models": dbt_models,
-        "checks_passed": sum(1 for c in checks if c.passed),
-        # A failed check with WARN severity is a warning (shown in the UI); ERROR ones block.
-        "checks_failed": [c.check_name for c in checks if not c.passed and c.severity.value == "ERROR"],
-        "checks_warned": [c.check_name for c in checks if not c.passed and c.severity.value != "ERROR"],
-    }
+# The demo runner lives in orchestration/demo/runner.py; runs are submitted by orchestration/runs.py.
+from orchestration.demo.runner import exclusive as _exclusive  # noqa: E402,F401
+from orchestration.demo.runner import summarise_run  # noqa: E402,F401
+from orchestration.runs import run_catalog_pipeline  # noqa: E402,F401
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from scrapers.demo_market import launch
-    from warehouse.platform.bootstrap import bootstrap
+    from orchestration.demo.runner import cmd_demo as run_demo
 
-    settings = Settings.from_env()
-    started = time.monotonic()
-    with _exclusive(settings, "demo"):
-        report = bootstrap(settings)
-        _print(f"[1/3] databases ready (embedded cluster on 127.0.0.1:{report.port}, home {settings.home})")
-        with launch(
-            seed=args.seed, products=args.products, stores=args.stores, date=_date(args.date)
-        ) as market:
-            _print(
-                f"[2/3] demo market serving {args.products} products x {args.stores} stores at {market.base_url}"
-            )
-            result = run_catalog_pipeline(
-                settings, market.base_url, args.date, retailers=args.retailers.split(",")
-            )
-        _print("[3/3] demo market stopped; the cluster keeps running (`smartcart db stop` stops it)")
-    summary = summarise_run(result)
-    m = summary["materialized"]
-    if not summary["success"]:
-        _print("\nThe catalog pipeline FAILED:")
-        for message in failure_messages(result):
-            _print(f"  - {message}")
-        _print(f"See the run in the UI (`smartcart ui`), run id {result.run_id}.")
-        return 1
-    split = m.get("sample_basket_split", {}).get("split", {})
-    basket_items = sum(len(store["items"]) for store in split.get("stores", []))
-    delivery = m.get("catalog_delivery", {})
-    _print(f"\nSmartCart demo finished in {time.monotonic() - started:.0f}s (Dagster run {result.run_id})")
-    _print(
-        f"  rows scraped:      {m['catalog_raw/price_observations']['rows']} prices, "
-        f"{m['catalog_raw/stores']['rows']} stores, {m['catalog_raw/rejected_items']['rows']} rejected"
-    )
-    _print(
-        f"  dbt + quality:     {len(summary['dbt_models'])} models built; checks (dbt tests, GX suites): "
-        f"{summary['checks_passed']} passed, {len(summary['checks_failed'])} failed, "
-        f"{len(summary['checks_warned'])} warned"
-    )
-    _print(
-        f"  sample basket:     {basket_items} items, "
-        f"split over {len(split.get('stores', []))} stores (K={split.get('max_stores', '?')})"
-    )
-    for store in split.get("stores", []):
-        _print(f"     {store['store']}: {len(store['items'])} items, subtotal {store['subtotal']:.2f}")
-    if split.get("best_single_total") is not None:
-        _print(
-            f"     split total {split['total']:.2f} (incl. {split['visit_total']:.2f} travel) vs best single store "
-            f"{split['best_single_total']:.2f} ({split['best_single_store']}): saving {split['saving']:.2f}"
-        )
-    _print(
-        f"  delivery:          {delivery.get('path')} ({delivery.get('files')} files, {delivery.get('rows')} rows)"
-    )
-    _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
-    if args.shoppers > 0:  # the trends side: simulated shoppers -> vault -> ingestion -> trends mart
-        from orchestration.demo.trends import demo_trends
-
-        with _exclusive(settings, "demo"):
-            if not demo_trends(settings, users=args.shoppers, seed=args.seed, say=_print):
-                return 1
-    return 0
+    return run_demo(args)
 
 
 # --- ui / market ------------------------------------------------------------------------
@@ -225,11 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="smartcart", description="SmartCart grocery price data platform")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="run the whole catalog pipeline once against the demo market")
-    demo.add_argument("--products", type=int, default=200)
+    demo = sub.add_parser("demo", help="build a few days of history against the demo market, through Dagster")
+    demo.add_argument("--days", type=int, default=14, help="days of history to backfill (ending on --date)")
+    demo.add_argument("--products", type=int, default=60)
     demo.add_argument("--stores", type=int, default=3)
     demo.add_argument("--seed", type=int, default=42)
-    demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
+    demo.add_argument("--date", default=None, help="last day of history YYYY-MM-DD (default: today, UTC)")
     demo.add_argument(
         "--retailers",
         default=",".join(__import__("scrapers.retailers", fromlist=["DEMO_RETAILERS"]).DEMO_RETAILERS),

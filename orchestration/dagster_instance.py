@@ -15,6 +15,15 @@ storage:
   postgres:
     postgres_url:
       env: SMARTCART_DAGSTER_STORAGE_URL
+# Runs queue and the daemon starts them, at most SMARTCART_MAX_CONCURRENT_RUNS at once (a backfill's
+# runs would otherwise all start together on a small machine).
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs:
+      env: SMARTCART_MAX_CONCURRENT_RUNS
+    dequeue_interval_seconds: 2
 telemetry:
   enabled: false
 """
@@ -35,6 +44,7 @@ def prepare_dagster_env(settings: Settings) -> dict[str, str]:
         "DAGSTER_HOME": str(settings.dagster_home),
         "SMARTCART_DAGSTER_STORAGE_URL": sqlalchemy_psycopg2_url(settings.database_url("dagster", role)),
         "SMARTCART_HOME": str(settings.home),
+        "SMARTCART_MAX_CONCURRENT_RUNS": os.environ.get("SMARTCART_MAX_CONCURRENT_RUNS", "2"),
     }
     os.environ.update(env)
     return env

@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.crowd_reports import definitions as crowd_reports_domain
 from orchestration.defs.dbt import definitions as dbt_domain
 from orchestration.defs.deliveries import definitions as deliveries_domain
+from orchestration.defs.housekeeping import definitions as housekeeping_domain
 from orchestration.defs.ingestion import definitions as ingestion_domain
 from orchestration.defs.jobs import catalog_pipeline
 from orchestration.defs.operations import definitions as operations_domain
@@ -24,5 +25,6 @@ defs = dg.Definitions.merge(
     trends_domain.defs,
     quality_domain.defs,
     operations_domain.defs,
+    housekeeping_domain.defs,
     dg.Definitions(jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}),
 )

@@ -19,4 +19,7 @@ def failure_messages(result) -> list[str]:
                 found.append(text)
             error = error.cause or error.context
         messages.append(f"step {event.step_key}: " + (found[0] if found else event.message))
+    if not messages and getattr(result, "statuses", None):  # runs.RunOutcome: a run that never ran a step
+        bad = {run_id: status for run_id, status in result.statuses.items() if status != "SUCCESS"}
+        messages += [f"run {run_id} ended {status} before any step failed" for run_id, status in bad.items()]
     return messages

@@ -21,23 +21,23 @@ TRENDS_TABLES = (
 )
 
 
-def run_trends_pipeline(settings: Settings):
-    """Run the trends_pipeline job through Dagster (recorded in smartcart_dagster)."""
-    from orchestration.dagster_instance import prepare_dagster_env
+def run_trends_pipeline(settings: Settings, services=None):
+    """Submit a trends_pipeline run to the Dagster instance and wait (recorded in smartcart_dagster).
 
-    prepare_dagster_env(settings)
-    import dagster as dg
+    ``services`` is a running ``orchestration.runs.DagsterServices``; without one, one is started
+    for this run and stopped after.
+    """
+    from orchestration.runs import DagsterServices, quiet_console
 
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("trends_pipeline")
     run_config = {
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        **quiet_console(),
         # The simulator renames complete files into the drop folder just before: no settle wait.
         "ops": {"app_events": {"config": {"settle_seconds": 0}}},
     }
-    with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
+    if services is not None:
+        return services.run_job("trends_pipeline", run_config)
+    with DagsterServices(settings, settings.home / "logs" / "runs.log") as own:
+        return own.run_job("trends_pipeline", run_config)
 
 
 @dataclass(frozen=True)
@@ -67,21 +67,47 @@ def trends_summary(settings: Settings) -> TrendsSummary:
 
 
 def simulate_and_build(
-    settings: Settings, users: int = 150, seed: int = 42
+    settings: Settings, users: int = 150, seed: int = 42, services=None
 ) -> tuple[SimulationResult, object]:
-    """Simulate shoppers (vault + drop folder), then ingest, publish catalog_ref and build trends."""
+    """Simulate shoppers (vault + drop folder), then ingest, publish catalog_ref and build trends.
+
+    With the daemon running, the drop folder's sensor ingests the files first; waiting for that
+    run keeps trends_pipeline's own ingestion step from racing it (it then skips loaded files).
+    """
+    import time
+
+    dropped_at = time.time()
     simulation = simulate(settings, SimulationConfig(users=users, seed=seed))
-    return simulation, run_trends_pipeline(settings)
+    sensor_run = None
+    if services is not None and services.daemon:
+        sensor_run = services.wait_for_sensor_run("app_events_ingestion", dropped_at, timeout=180)
+    before = [sensor_run.run_id] if sensor_run is not None else []
+    if services is not None:
+        # The optimizer batch (one run per shard of regions) splits the saved lists just ingested:
+        # trends_split_savings reads its results.
+        from orchestration.runs import quiet_console
+
+        backfill = services.submit_backfill(
+            "optimizer_batch", [], all_partitions=True, run_config=quiet_console(), title="smartcart demo"
+        )
+        batch = services.wait_for_backfill(backfill)
+        before += batch.run_ids
+        if not batch.success:
+            return simulation, services.outcome(before)
+    trends = run_trends_pipeline(settings, services)
+    if not before:
+        return simulation, trends
+    return simulation, services.outcome([*before, *trends.run_ids])
 
 
-def demo_trends(settings: Settings, users: int, seed: int, say=print) -> bool:
+def demo_trends(services, settings: Settings, users: int, seed: int, say=print) -> bool:
     """The trends part of `smartcart demo`: simulate, ingest, catalog_ref, dbt build; print a summary."""
     import time
 
     from orchestration.run_reports import failure_messages
 
     started = time.monotonic()
-    simulation, result = simulate_and_build(settings, users=users, seed=seed)
+    simulation, result = simulate_and_build(settings, users=users, seed=seed, services=services)
     if not result.success:
         say("\nThe trends pipeline FAILED:")
         for message in failure_messages(result):
@@ -90,8 +116,8 @@ def demo_trends(settings: Settings, users: int, seed: int, say=print) -> bool:
     ingested = {}
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
-        if mat.asset_key.path == ["behavior_raw", "app_events"]:
-            ingested = {k: v.value for k, v in mat.metadata.items()}
+        if mat.asset_key.path == ["behavior_raw", "app_events"] and not ingested.get("events_loaded"):
+            ingested = {k: v.value for k, v in mat.metadata.items()}  # the run that loaded them
     say(
         f"  trends:            {simulation.users} simulated shoppers ({simulation.declined_trend_sharing} declined "
         f"trend sharing, {len(simulation.erased_app_user_ids)} erased), {simulation.events} app events -> "

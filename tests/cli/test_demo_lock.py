@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestration.cli import _exclusive
+from orchestration.demo.runner import exclusive as _exclusive
 from warehouse.platform.config import Settings
 
 

@@ -58,12 +58,14 @@ def _suite(name, database, schema, table, asset_key, *groups) -> TableSuite:
 
 
 # --- raw landings ---------------------------------------------------------------------------
+# GX turns {batch} into a subquery, which PostgreSQL needs aliased (without one the check errored and
+# showed as a warning with `unexpected None`). A first day has no previous day: the join finds nothing.
 RAW_PRICE_DRIFT = """
 with daily as (
     select retailer, store_id, scrape_date, count(*) as observed_rows, avg(price) as mean_price
-    from {batch} group by retailer, store_id, scrape_date
+    from {batch} as batch_rows group by retailer, store_id, scrape_date
 ),
-latest as (select max(scrape_date) as scrape_date from {batch})
+latest as (select max(scrape_date) as scrape_date from {batch} as batch_rows)
 select today.retailer, today.store_id, today.observed_rows, before.observed_rows as previous_rows,
        today.mean_price, before.mean_price as previous_mean_price
 from daily as today

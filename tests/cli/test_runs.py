@@ -1,0 +1,99 @@
+"""orchestration.runs: jobs go to the instance as the UI sends them, and nothing outlives the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purposes only once reaped; /proc says which
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_submitted_run_has_a_repository_origin_and_runs_on_the_jobs_executor(warehouse_settings, tmp_path):
+    from dagster._core.storage.dagster_run import RunsFilter
+
+    from orchestration.definitions import defs
+    from orchestration.runs import DagsterServices
+
+    log = tmp_path / "services.log"
+    with DagsterServices(warehouse_settings, log) as services:
+        pids = [p.pid for p in services.processes]
+        outcome = services.run_job("optimizer_cache_purge")
+        run = services.instance.get_run_by_id(outcome.run_id)
+        in_job_tab = [
+            r.run_id for r in services.instance.get_runs(RunsFilter(job_name="optimizer_cache_purge"))
+        ]
+    assert outcome.success, outcome.statuses
+    assert run.remote_job_origin is not None and run.job_code_origin is not None
+    assert run.remote_job_origin.location_name == "smartcart"
+    assert outcome.run_id in in_job_tab  # what the job's Runs tab lists
+    executor = defs.resolve_job_def("optimizer_cache_purge").executor_def.name
+    engine = " ".join(e.message or "" for e in outcome.all_events if e.event_type_value == "ENGINE_EVENT")
+    # A launched run of the default executor picks multiprocess; execute_in_process would say "in process".
+    expected = {"multi_or_in_process_executor": "multiprocess executor"}.get(
+        executor, executor.replace("_", " ")
+    )
+    assert f"Executing steps using {expected}" in engine.replace("_", " "), engine[:500]
+    assert not [pid for pid in pids if _alive(pid)], "the code server / daemon outlived the with block"
+
+
+def test_bad_run_config_is_refused_with_dagsters_reason(warehouse_settings, tmp_path):
+    from orchestration.runs import DagsterServices, RunSubmissionError
+
+    with DagsterServices(warehouse_settings, tmp_path / "services.log", daemon=False) as services:
+        with pytest.raises(RunSubmissionError, match="RunConfigValidationInvalid"):
+            services.submit_job("optimizer_cache_purge", {"ops": {"no_such_op": {"config": {}}}})
+
+
+def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path):
+    """A killed `smartcart demo` (SIGTERM) stops its code server, daemon and their children."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys, time
+        from pathlib import Path
+        from warehouse.platform.config import Settings
+        from orchestration.runs import DagsterServices
+        settings = Settings.from_env({{"SMARTCART_HOME": {str(warehouse_settings.home)!r}}})
+        with DagsterServices(settings, Path({str(tmp_path / "s.log")!r})) as services:
+            print(json.dumps([p.pid for p in services.processes]), flush=True)
+            time.sleep(600)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    try:
+        pids = json.loads(child.stdout.readline())
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+        # the daemon's own children (its code server pings, run workers) are in its group
+        groups = {os.getpgid(pid) for pid in pids}
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+        time.sleep(0.5)
+    assert not [pid for pid in pids if _alive(pid)]
+    left = subprocess.run(["pgrep", "-g", ",".join(map(str, groups))], capture_output=True, text=True).stdout
+    assert left.strip() == "", f"processes left in the services' groups: {left}"
