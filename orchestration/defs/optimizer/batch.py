@@ -22,7 +22,7 @@ from orchestration.defs.resources import WarehouseResource
 CATALOG_ROLE = "smartcart_transform"  # reads the mart, writes serving
 BEHAVIOR_ROLE = "smartcart_ingest"  # the behaviour raw writer; reads the events it replays
 
-MART = [dg.AssetKey(["catalog", "fct_prices_daily"]), dg.AssetKey(["catalog", "dim_store"]), dg.AssetKey(["catalog", "dim_product"])]  # fmt: skip
+MART = [dg.AssetKey(["catalog", "fct_current_prices"]), dg.AssetKey(["catalog", "dim_store"]), dg.AssetKey(["catalog", "dim_product"])]  # fmt: skip
 
 SAVED_LIST_EVENTS_SQL = """
 select event_type, anonymous_user_id, payload
@@ -71,7 +71,7 @@ def basket_splits_batch(
             seed_lines = [StandardLine(*row) for row in conn.execute(SEED_SQL)]
             packaged = {row[0]: tuple(row[1:]) for row in conn.execute(PACKAGED_SQL)}
     if not snapshot.offers:
-        raise dg.Failure("no current prices in catalog.fct_prices_daily: build the catalog mart first")
+        raise dg.Failure("no current prices in catalog.fct_current_prices: build the catalog mart first")
     with warehouse.connect("behavior", BEHAVIOR_ROLE) as conn:
         lists = replay_saved_lists(conn.execute(SAVED_LIST_EVENTS_SQL).fetchall())
 
