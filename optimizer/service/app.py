@@ -57,6 +57,7 @@ from optimizer.service.search import (
     CHECK_SECONDS,
     CONTROL_CHARACTERS,
     VocabularyCache,
+    configure_search_session,
     refresh_product_search,
     search_products,
     trigram_schema,
@@ -69,21 +70,44 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 # Longest text of the caller's that an error message may quote.
 MAX_ECHO = 80
+PRICES_VERSION_TTL_SECONDS = 1.0
 
 
 class _SearchFreshness:
-    """Refresh serving.product_search when dim_product moved, checked at most every CHECK_SECONDS."""
+    """Refresh serving.product_search when dim_product moved, checked at most every CHECK_SECONDS.
+    ``ensure`` says whether it checked (then the typo vocabulary is checked too)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._checked_at = -1e18
 
-    def ensure(self, conn: psycopg.Connection) -> None:
+    def ensure(self, conn: psycopg.Connection) -> bool:
         with self._lock:
             if time.monotonic() - self._checked_at < CHECK_SECONDS:
-                return
+                return False
             refresh_product_search(conn)
             self._checked_at = time.monotonic()
+            return True
+
+
+class _PricesVersion:
+    """The current-prices version, remembered for ``PRICES_VERSION_TTL_SECONDS``: reading it scans
+    catalog.fct_current_prices, which every request would otherwise pay. A rebuilt mart is seen
+    at most that long after the build."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: tuple[str, str | None] | None = None
+        self._read_at = -1e18
+
+    def get(self, conn: psycopg.Connection) -> tuple[str, str | None] | None:
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._read_at < PRICES_VERSION_TTL_SECONDS:
+                return self._value
+        value = prices_version_or_none(conn)
+        with self._lock:
+            self._value, self._read_at = value, time.monotonic()
+        return value
 
 
 def _error(status: int, code: str, message: str, details: Any = None, headers=None) -> JSONResponse:
@@ -128,8 +152,9 @@ def create_app(
     ttl = float(cache_ttl_seconds or os.environ.get("SMARTCART_OPTIMIZER_CACHE_TTL") or DEFAULT_TTL_SECONDS)
     config = solver_config or SolverConfig.from_env()
     guards = guard_settings or GuardSettings.from_env()
-    connections = CatalogConnections(resolve_url, max_size=pool_size)
+    connections = CatalogConnections(resolve_url, max_size=pool_size, configure=configure_search_session)
     freshness = _SearchFreshness()
+    prices = _PricesVersion()
     vocabulary = VocabularyCache()
     state: dict[str, Any] = {}
 
@@ -185,7 +210,7 @@ def create_app(
             log.warning("optimizer cache write failed: %s", exc)
 
     def _prices_or_503(conn: psycopg.Connection) -> tuple[str, str]:
-        version = prices_version_or_none(conn)
+        version = prices.get(conn)
         if version is None or version[1] is None:
             raise HTTPException(
                 503,
@@ -232,10 +257,17 @@ def create_app(
             raise HTTPException(422, detail={"code": "empty_query", "message": "q must contain a word"})
         with connections.connection() as conn:
             _prices_or_503(conn)
-            freshness.ensure(conn)
+            checked = freshness.ensure(conn)
             if "trgm" not in state:
                 state["trgm"] = trigram_schema(conn)
-            hits = search_products(conn, q, limit, schema=state["trgm"], vocabulary=vocabulary.get(conn))
+            hits = search_products(
+                conn,
+                q,
+                limit,
+                schema=state["trgm"],
+                vocabulary=vocabulary.get(conn, check=checked),
+                session_configured=True,
+            )
         return SearchResponse(query=q, results=[ProductHit(**hit) for hit in hits])
 
     @app.get(

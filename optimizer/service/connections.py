@@ -45,8 +45,14 @@ def _with_connect_timeout(url: str) -> str:
 class CatalogConnections:
     """A psycopg pool on the catalog whose URL is re-resolved when the database is unreachable."""
 
-    def __init__(self, resolve_url: Callable[[], str], max_size: int = 4) -> None:
+    def __init__(
+        self,
+        resolve_url: Callable[[], str],
+        max_size: int = 4,
+        configure: Callable[[psycopg.Connection], None] | None = None,
+    ) -> None:
         self._resolve_url = resolve_url
+        self._configure = configure
         self._max_size = max_size
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
@@ -59,6 +65,7 @@ class CatalogConnections:
             max_size=self._max_size,
             open=False,
             kwargs={"autocommit": True},
+            configure=self._configure,
             check=ConnectionPool.check_connection,
             # Keep trying in the background while the server is down (the default gives up after
             # 5 minutes and leaves the pool short); failed attempts are retried with backoff.
