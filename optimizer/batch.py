@@ -6,15 +6,17 @@ Saved lists: events of smartcart_behavior.raw.app_events replayed in ``occurred_
 substitution_chosen allows the chosen product as a substitute, optimizer_request sets K).
 Standard baskets: per region, the standard basket seed (categories and amounts, when the catalog
 project's seed is loaded), else the products stocked by the most stores of the region.
+
+No pool of its own: the batch is split into shards of regions (``region_shard``), one Dagster
+partition each, and Dagster's executor decides how many shards solve at once and where.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
+import zlib
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,23 +217,22 @@ def region_snapshot(snapshot: CatalogSnapshot, region: str) -> CatalogSnapshot:
     )
 
 
-# --- the pool: each worker receives the regional snapshots once, then only small tasks ---------
-_WORKER_SNAPSHOTS: dict[str, CatalogSnapshot] = {}
+def region_shard(region: str, shards: int) -> int:
+    """The shard (0 .. shards-1) that solves ``region``'s baskets: stable across runs and machines
+    (crc32, not Python's salted hash), so a region's rows are always replaced by the same shard."""
+    if shards < 1:
+        raise ValueError(f"shards must be at least 1, got {shards}")
+    return zlib.crc32(region.encode("utf-8")) % shards
 
 
-def _init_worker(snapshots: dict[str, CatalogSnapshot]) -> None:
-    _WORKER_SNAPSHOTS.clear()
-    _WORKER_SNAPSHOTS.update(snapshots)
-
-
-def solve_task(task: tuple) -> tuple[str, dict[str, Any]]:
+def solve_task(task: tuple, snapshots: dict[str, CatalogSnapshot]) -> tuple[str, dict[str, Any]]:
     """(task id, snapshot key, basket as dict[, bulk]) -> (task id, result). Errors become a
     status, not a crash. ``bulk``: a basket the batch built (BulkBasketRequest limits)."""
     task_id, snapshot_key, basket, *rest = task
     request_class = BulkBasketRequest if rest and rest[0] else BasketRequest
     try:
         result = optimize_basket(
-            request_class.model_validate(basket), _WORKER_SNAPSHOTS[snapshot_key], SolverConfig(), direct=True
+            request_class.model_validate(basket), snapshots[snapshot_key], SolverConfig(), direct=True
         )
     except BasketError as exc:
         result = {"status": "error", "message": str(exc)}
@@ -239,24 +240,10 @@ def solve_task(task: tuple) -> tuple[str, dict[str, Any]]:
 
 
 def solve_batch(
-    tasks: list[tuple[str, str, dict[str, Any]]], snapshots: dict[str, CatalogSnapshot], processes: int = 2
+    tasks: list[tuple[str, str, dict[str, Any]]], snapshots: dict[str, CatalogSnapshot]
 ) -> tuple[dict[str, dict[str, Any]], float]:
-    """Solve every task over ``processes`` worker processes; returns results and solve seconds
-    (pool start excluded). ``processes=1`` solves in this process."""
-    if processes <= 1 or len(tasks) < 2:
-        _init_worker(snapshots)
-        started = time.perf_counter()
-        return dict(map(solve_task, tasks)), time.perf_counter() - started
-    context = multiprocessing.get_context("spawn")  # no fork under Dagster's threads
-    with ProcessPoolExecutor(
-        processes, mp_context=context, initializer=_init_worker, initargs=(snapshots,)
-    ) as pool:
-        list(pool.map(_noop, range(processes)))  # warm: imports done before the clock starts
-        started = time.perf_counter()
-        chunk = max(1, len(tasks) // (processes * 4))
-        results = dict(pool.map(solve_task, tasks, chunksize=chunk))
-        return results, time.perf_counter() - started
-
-
-def _noop(_: int) -> None:
-    return None
+    """Solve every task in this process; returns results and solve seconds. Parallelism comes
+    from running shards as separate Dagster steps, not from a pool here."""
+    started = time.perf_counter()
+    results = dict(solve_task(task, snapshots) for task in tasks)
+    return results, time.perf_counter() - started

@@ -128,7 +128,7 @@ def _field_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def _default_catalog_url() -> str:
     # Resolved again when the catalog is unreachable: a restarted cluster may have a new port.
-    from warehouse.config import Settings
+    from warehouse.platform.config import Settings
 
     return Settings.from_env().database_url("catalog", APP_ROLE)
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from optimizer.batch import replay_saved_lists
-from orchestration.defs.optimizer.batch import basket_splits_batch, product_search_index
+from orchestration.defs.optimizer.batch import basket_splits_batch, batch_shards, product_search_index
 from orchestration.defs.optimizer.jobs import optimize_basket_job
 from orchestration.defs.resources import WarehouseResource
 
@@ -80,12 +80,13 @@ def test_batch_splits_saved_lists_and_standard_baskets(mini_catalog, warehouse_s
                 (f"opt-e{n}", anon, event_type, n, json.dumps(payload)),
             )
     try:
-        result = dg.materialize(
-            [basket_splits_batch, product_search_index],
-            resources={"warehouse": WarehouseResource()},
-            run_config={"ops": {"optimizer__basket_splits_batch": {"config": {"processes": 2}}}},
-        )
-        assert result.success
+        # One run per shard of regions, as the schedule and a backfill launch them; no pool of its own.
+        for shard in batch_shards.get_partition_keys():
+            result = dg.materialize(
+                [basket_splits_batch], resources={"warehouse": WarehouseResource()}, partition_key=shard
+            )
+            assert result.success
+        assert dg.materialize([product_search_index], resources={"warehouse": WarehouseResource()}).success
         with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
             rows = conn.execute(
                 "select basket_id, basket_kind, region, status, items from serving.basket_splits"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings, url_env_var
+from warehouse.platform import cluster
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, Settings, url_env_var
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ import pytest
 from orchestration.cli import failure_messages, run_catalog_pipeline, summarise_run
 from scrapers.demo_market import launch
 from scrapers.demo_market.catalogue import RETAILERS
-from warehouse.deliveries import verify_delivery
+from warehouse.publishing.deliveries import verify_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -98,7 +98,7 @@ def test_market_dying_mid_crawl_fails_the_run_and_loads_nothing(first_run, wareh
         result = run_catalog_pipeline(warehouse_settings, market.base_url, day.isoformat())
     assert not result.success
     [message] = failure_messages(result)
-    assert message.startswith("step scraped_catalog: crawl of freshmart incomplete")
+    assert message.startswith("step crawl_freshmart: crawl of freshmart incomplete")
     assert "reachable" in message
     assert (
         _count(warehouse_settings, "select count(*) from raw.price_observations where scrape_date = %s", day)

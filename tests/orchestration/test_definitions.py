@@ -58,6 +58,6 @@ def test_graph_runs_from_spider_to_delivery():
         "catalog_raw/price_observations",
     } <= ancestors
     job = defs.resolve_job_def("catalog_pipeline")
-    assert {"scraped_catalog", "sample_basket_split", "catalog_delivery"} <= {
+    assert {"crawl_freshmart", "raw_landing", "sample_basket_split", "catalog_delivery"} <= {
         n.name for n in job.nodes_in_topological_order
     }

@@ -1,5 +1,5 @@
-"""The scraping asset is partitioned by day: a backfill of N days lands N days of distinct prices
-from every retailer, and re-running a partition changes nothing."""
+"""The scraping assets (one per retailer) are partitioned by day: a backfill of N days lands N days
+of distinct prices from every retailer, and re-running a partition changes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.defs.scraping.assets import scraped_catalog
+from orchestration.defs.scraping.assets import crawl_assets, raw_landing
+from orchestration.defs.scraping.resources import CrawlSitesResource
 from scrapers.demo_market import launch
 from scrapers.retailers import RETAILERS
 
@@ -25,12 +26,9 @@ CONTENT = """
 
 def materialize(market_url: str, day: dt.date):
     return dg.materialize(
-        [scraped_catalog],
+        [*crawl_assets, raw_landing],
         partition_key=day.isoformat(),
-        run_config={
-            "ops": {"scraped_catalog": {"config": {"base_url": market_url, "retailers": list(RETAILERS)}}}
-        },
-        resources={"warehouse": WarehouseResource()},
+        resources={"warehouse": WarehouseResource(), "crawl_sites": CrawlSitesResource(base_url=market_url)},
     )
 
 
@@ -50,8 +48,17 @@ def content(settings, day):
 def test_backfill_of_three_days_lands_three_days_of_distinct_prices(backfill, warehouse_settings):
     _, results = backfill
     assert all(r.success for r in results)
-    metadata = results[0].asset_materializations_for_node("scraped_catalog")[0].metadata
+    [landing] = [
+        m for m in results[0].asset_materializations_for_node("raw_landing")
+        if m.asset_key == dg.AssetKey(["catalog_raw", "price_observations"])
+    ]  # fmt: skip
+    metadata = landing.metadata
     assert {f"{r}/rows" for r in RETAILERS} <= set(metadata) and metadata["rows"].value > 0
+    per_crawl = {
+        r: results[0].asset_materializations_for_node(f"crawl_{r}")[0].metadata["dagster/row_count"].value
+        for r in RETAILERS
+    }
+    assert sum(per_crawl.values()) == metadata["dagster/row_count"].value  # each crawl's rows add up
     with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
         per_day = conn.execute(
             "select scrape_date, count(distinct retailer), count(*) from raw.price_observations "

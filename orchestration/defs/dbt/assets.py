@@ -9,7 +9,7 @@ runs as one dbt invocation over its whole window (BackfillPolicy.single_run), so
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.project import (
     dbt_build_args,
@@ -18,10 +18,13 @@ from orchestration.defs.dbt.project import (
     parse_manifest,
     partition_window_vars,
 )
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 
 parse_manifest()
+
+BATCH_ASSET_KEY = dg.AssetKey(["optimizer", "basket_splits_batch"])
 
 
 def window_vars_for(context: dg.AssetExecutionContext) -> dict[str, str] | None:
@@ -32,8 +35,24 @@ def window_vars_for(context: dg.AssetExecutionContext) -> dict[str, str] | None:
     return partition_window_vars(window.start.date(), window.end.date())
 
 
+class CatalogDbtTranslator(DagsterDbtTranslator):
+    """dbt resources as Dagster sees them: owned by analytics engineering; a day's model reads every
+    shard of the optimizer batch (serving.basket_splits holds all regions of the latest day)."""
+
+    def get_owners(self, dbt_resource_props):
+        return owners_of("dbt")
+
+    def get_partition_mapping(self, dbt_resource_props, dbt_parent_resource_props):
+        if dbt_parent_resource_props.get("meta", {}).get("dagster", {}).get("asset_key") == list(
+            BATCH_ASSET_KEY.path
+        ):
+            return dg.AllPartitionMapping()
+        return super().get_partition_mapping(dbt_resource_props, dbt_parent_resource_props)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=CatalogDbtTranslator(),
     project=dbt_project,
     select="tag:catalog",
     name="catalog_dbt_models",

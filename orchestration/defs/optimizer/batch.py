@@ -1,5 +1,10 @@
-"""Batch splits: every saved shopping list and the standard baskets, per region, over a process
-pool; results to catalog serving.basket_splits and behaviour raw.optimizer_batch_results."""
+"""Batch splits: every saved shopping list and the standard baskets, per region; results to catalog
+serving.basket_splits and behaviour raw.optimizer_batch_results.
+
+Partitioned by shard of regions (a region always falls in the same shard: optimizer.batch.region_shard),
+so the executor, not a pool of our own, decides how many shards solve at once; each shard
+replaces only its own regions' rows, so shards never overwrite each other and a re-run converges.
+"""
 
 import dagster as dg
 from psycopg.types.json import Jsonb
@@ -8,6 +13,7 @@ from pydantic import Field
 from optimizer.batch import (
     StandardLine,
     amount_snapshot,
+    region_shard,
     region_snapshot,
     replay_saved_lists,
     saved_list_request,
@@ -17,12 +23,25 @@ from optimizer.batch import (
 )
 from optimizer.catalog import load_snapshot
 from optimizer.service.search import refresh_product_search
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 
 CATALOG_ROLE = "smartcart_transform"  # reads the mart, writes serving
 BEHAVIOR_ROLE = "smartcart_ingest"  # the behaviour raw writer; reads the events it replays
 
-MART = [dg.AssetKey(["catalog", "fct_current_prices"]), dg.AssetKey(["catalog", "dim_store"]), dg.AssetKey(["catalog", "dim_product"])]  # fmt: skip
+BATCH_SHARDS = 4
+batch_shards = dg.StaticPartitionsDefinition([f"shard-{n}-of-{BATCH_SHARDS}" for n in range(BATCH_SHARDS)])
+# The batch solves on the current prices (catalog.fct_current_prices), built by the newest run.
+MART = [
+    dg.AssetDep(["catalog", table], partition_mapping=dg.LastPartitionMapping())
+    for table in ("fct_current_prices", "dim_store", "dim_product")
+]
+
+
+def shard_number(partition_key: str) -> int:
+    """'shard-2-of-4' -> 2."""
+    return int(partition_key.split("-")[1])
+
 
 SAVED_LIST_EVENTS_SQL = """
 select event_type, anonymous_user_id, payload
@@ -37,6 +56,11 @@ select basket_line, category_path, quantity::float8, package_unit
 from staging.standard_basket
 order by basket_line
 """
+STORED_REGIONS_SQL = """
+select distinct region from serving.basket_splits
+where price_date = %s and basket_kind is not null and region is not null
+"""
+STORED_RESULT_REGIONS_SQL = "select distinct region from raw.optimizer_batch_results where price_date = %s"
 PACKAGED_SQL = """
 select product_key, category_path, package_unit, package_quantity::float8
 from catalog.dim_product
@@ -45,7 +69,6 @@ where package_quantity > 0 and category_path is not null and package_unit is not
 
 
 class BatchSplitConfig(dg.Config):
-    processes: int = Field(default=2, description="worker processes")
     store_visit_cost: float = Field(default=3.0, description="travel cost per store visited")
     max_stores: int = Field(default=3, description="K for standard baskets and lists without a request")
 
@@ -59,11 +82,15 @@ def _money(value):
     deps=[*MART, dg.AssetKey(["behavior_raw", "app_events"])],  # saved lists come from app events
     group_name="optimizer_batch",
     kinds={"pyomo", "highs", "postgres"},
+    owners=owners_of("optimizer"),
+    partitions_def=batch_shards,
 )
 def basket_splits_batch(
     context: dg.AssetExecutionContext, config: BatchSplitConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
-    """The cheapest split of every saved shopping list and of the standard baskets, in every region."""
+    """The cheapest split of every saved shopping list and of the standard baskets, in each region of
+    the partition's shard: serving.basket_splits (catalog) and raw.optimizer_batch_results (behaviour)."""
+    shard = shard_number(context.partition_key)
     with warehouse.connect("catalog", CATALOG_ROLE) as conn:
         snapshot = load_snapshot(conn, None)
         seed_lines, packaged = [], {}
@@ -75,7 +102,11 @@ def basket_splits_batch(
     with warehouse.connect("behavior", BEHAVIOR_ROLE) as conn:
         lists = replay_saved_lists(conn.execute(SAVED_LIST_EVENTS_SQL).fetchall())
 
-    regions = sorted({s.region or "unknown" for s in snapshot.stores})
+    regions = sorted(
+        region
+        for region in {s.region or "unknown" for s in snapshot.stores}
+        if region_shard(region, BATCH_SHARDS) == shard
+    )
     snapshots = {region: region_snapshot(snapshot, region) for region in regions}
     known = set(snapshot.product_names)
     tasks, meta = [], {}
@@ -106,7 +137,7 @@ def basket_splits_batch(
                 task_id = f"list:{saved.list_id}:{region}"
                 tasks.append((task_id, region, request.model_dump(mode="json")))
                 meta[task_id] = ("saved_list", region, saved, request)
-    results, seconds = solve_batch(tasks, snapshots, processes=config.processes)
+    results, seconds = solve_batch(tasks, snapshots)
     price_date = snapshot.price_date
 
     split_rows, behavior_rows = [], []
@@ -130,9 +161,13 @@ def basket_splits_batch(
             )
 
     with warehouse.connect("catalog", CATALOG_ROLE) as conn, conn.transaction():
+        # This shard's regions only, including regions that no longer have stores (stale rows).
+        stored = [r[0] for r in conn.execute(STORED_REGIONS_SQL, (price_date,))]
+        owned = sorted({*regions, *(r for r in stored if region_shard(r, BATCH_SHARDS) == shard)})
         conn.execute(
-            "delete from serving.basket_splits where price_date = %s and basket_kind is not null",
-            (price_date,),
+            "delete from serving.basket_splits where price_date = %s and basket_kind is not null"
+            " and region = any(%s)",
+            (price_date, owned),
         )
         with conn.cursor() as cur:
             cur.executemany(
@@ -151,7 +186,12 @@ def basket_splits_batch(
                 split_rows,
             )
     with warehouse.connect("behavior", BEHAVIOR_ROLE) as conn, conn.transaction():
-        conn.execute("delete from raw.optimizer_batch_results where price_date = %s", (price_date,))
+        stored = [r[0] for r in conn.execute(STORED_RESULT_REGIONS_SQL, (price_date,))]
+        owned_results = sorted({*regions, *(r for r in stored if region_shard(r, BATCH_SHARDS) == shard)})
+        conn.execute(
+            "delete from raw.optimizer_batch_results where price_date = %s and region = any(%s)",
+            (price_date, owned_results),
+        )
         with conn.cursor() as cur:
             cur.executemany(
                 """
@@ -162,11 +202,12 @@ def basket_splits_batch(
                 behavior_rows,
             )
     optimal = sum(1 for r in results.values() if r["status"] == "optimal")
-    context.log.info(
-        f"{len(tasks)} baskets in {seconds:.2f}s over {config.processes} processes ({optimal} optimal)"
-    )
+    context.log.info(f"{len(tasks)} baskets of {len(regions)} regions in {seconds:.2f}s ({optimal} optimal)")
     return dg.MaterializeResult(
         metadata={
+            "dagster/row_count": len(split_rows),
+            "shard": context.partition_key,
+            "region_names": ", ".join(regions) or "(no region in this shard)",
             "baskets": len(tasks),
             "saved_lists": len(lists),
             "regions": len(regions),
@@ -182,20 +223,44 @@ def basket_splits_batch(
     deps=[dg.AssetKey(["catalog", "dim_product"])],
     group_name="optimizer_batch",
     kinds={"postgres"},
+    owners=owners_of("optimizer"),
 )
 def product_search_index(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """serving.product_search (trigram-indexed copy of dim_product) for GET /api/products/search."""
     with warehouse.connect("catalog", CATALOG_ROLE) as conn:
         refreshed = refresh_product_search(conn)
         rows = conn.execute("select count(*) from serving.product_search").fetchone()[0]
-    return dg.MaterializeResult(metadata={"rows": rows, "refreshed": refreshed})
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "rows": rows, "refreshed": refreshed})
 
 
 optimizer_batch_job = dg.define_asset_job(
     "optimizer_batch",
-    selection=dg.AssetSelection.groups("optimizer_batch"),
-    description="Split every saved shopping list and the standard baskets per region; refresh product search.",
+    selection=dg.AssetSelection.assets(basket_splits_batch),
+    description="Split every saved shopping list and the standard baskets of one shard of regions "
+    "(a run per shard: the run queue runs shards side by side).",
 )
-optimizer_batch_schedule = dg.ScheduleDefinition(
-    job=optimizer_batch_job, cron_schedule="30 6 * * *", default_status=dg.DefaultScheduleStatus.STOPPED
+product_search_job = dg.define_asset_job(
+    "product_search_refresh",
+    selection=dg.AssetSelection.assets(product_search_index),
+    description="Refresh serving.product_search from catalog.dim_product.",
+)
+
+
+@dg.schedule(
+    job=optimizer_batch_job,
+    cron_schedule="30 6 * * *",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every morning after the crawl: one batch run per shard, queued side by side.",
+)
+def optimizer_batch_schedule(context: dg.ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time.strftime("%Y%m%d")
+    for key in batch_shards.get_partition_keys():
+        yield dg.RunRequest(run_key=f"{tick}-{key}", partition_key=key)
+
+
+product_search_schedule = dg.ScheduleDefinition(
+    job=product_search_job,
+    cron_schedule="30 6 * * *",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every morning after the crawl: refresh product search.",
 )

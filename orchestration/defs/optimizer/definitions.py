@@ -6,11 +6,13 @@ from orchestration.defs.optimizer.batch import (
     optimizer_batch_job,
     optimizer_batch_schedule,
     product_search_index,
+    product_search_job,
+    product_search_schedule,
 )
 from orchestration.defs.optimizer.jobs import optimize_basket_job
 
 defs = dg.Definitions(
     assets=[sample_basket_split, basket_splits_batch, product_search_index],
-    jobs=[optimize_basket_job, optimizer_batch_job],
-    schedules=[optimizer_batch_schedule],
+    jobs=[optimize_basket_job, optimizer_batch_job, product_search_job],
+    schedules=[optimizer_batch_schedule, product_search_schedule],
 )

@@ -1,162 +1,189 @@
-"""Scraping: one Scrapy crawl per retailer, each in its own subprocess, landed by COPY into
-smartcart_catalog.raw. Partitioned by day; each (retailer, day) is replaced atomically, so
-re-running a partition changes nothing and a backfill of N days lands N days of prices.
+"""Scraping: one asset per retailer (``catalog_raw/<retailer>``), partitioned by day, each step one
+retailer's crawl in its own Scrapy subprocess, landed by COPY into smartcart_catalog.raw.
 
-Retailers of one day crawl in parallel (subprocesses; ``parallel_crawls``). A failed crawl never
-loads: it is recorded in raw.scrape_runs as failed, the other retailers still load, and the step
-fails (Dagster retries it with exponential back-off; reloading the good ones is idempotent).
+The executor decides how many crawls run at once (one step per retailer); a retry re-crawls
+only the failed retailer, and only the days of its range that did not land in this run. Each
+(retailer, day) is replaced atomically, so re-running a partition changes nothing. A failed crawl
+never loads: it is recorded in raw.scrape_runs as failed and its step fails.
+
+``catalog_raw/<table>`` (price_observations, stores, rejected_items, scrape_runs) is the day's
+raw landing of every retailer: the dbt sources point at it (meta.dagster.asset_key), the raw
+quality suites check it, and its step reports the window's row counts. So the lineage reads
+crawl -> raw table -> dbt. ADR 0010-ops records why an asset per retailer and not a
+multi-partition.
 """
 
 import datetime as dt
-import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
-from pydantic import Field
 
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
+from orchestration.defs.scraping.resources import CrawlSitesResource
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
-from scrapers.landing import CrawlLanding
-from scrapers.retailers import RETAILERS, site_url
-from warehouse.loading import LoadSummary, load_crawl_landing, record_failed_run
+from scrapers.retailers import RETAILERS
+from warehouse.landing.loading import load_crawl_landing, record_failed_run
 
 RAW_TABLES = ("price_observations", "stores", "rejected_items", "scrape_runs")
 SCRAPER_ROLE = "smartcart_scraper"
+# A crawl step may crawl several days (a single-run backfill): every day-partitioned asset of
+# catalog_pipeline shares this policy, so a backfill is one run and dbt/delivery never race.
+DAILY_BACKFILL_POLICY = dg.BackfillPolicy.single_run()
+
+LANDED_SQL = """
+select scrape_date from raw.scrape_runs
+where retailer = %s and scrape_date = any(%s) and status = 'succeeded' and run_id like %s
+"""
 
 
-class ScrapeConfig(dg.Config):
-    base_url: str = Field(
-        default_factory=lambda: os.environ.get("SMARTCART_MARKET_URL", ""),
-        description="Demo market root (each retailer's site is derived from it); defaults to "
-        "SMARTCART_MARKET_URL (set by `smartcart ui` / `demo`).",
-    )
-    retailers: list[str] = Field(default_factory=lambda: list(RETAILERS), description="Retailers to crawl.")
-    site_urls: dict[str, str] = Field(
-        default_factory=dict, description="Per-retailer site URL overriding the one derived from base_url."
-    )
-    parallel_crawls: int = Field(default=3, description="Crawls run at once (each is a subprocess).")
-    crawl_timeout_seconds: float = Field(default=1800, description="Kill a crawl that runs longer.")
-    http_cache: bool = Field(
-        default=False, description="Replay/store responses under SMARTCART_HOME/httpcache."
-    )
+def crawl_asset_key(retailer: str) -> dg.AssetKey:
+    return dg.AssetKey(["catalog_raw", retailer])
 
 
-def crawl_plan(config: ScrapeConfig) -> dict[str, str]:
-    """retailer -> site URL to crawl; raises a Failure that says what to set when none is known."""
-    unknown = sorted(set(config.retailers) - set(RETAILERS))
-    if unknown:
-        raise dg.Failure(f"unknown retailers {unknown}; configured: {', '.join(RETAILERS)}")
-    plan = {}
-    for retailer in config.retailers:
-        if retailer in config.site_urls:
-            plan[retailer] = config.site_urls[retailer]
-        elif config.base_url:
-            plan[retailer] = site_url(config.base_url, retailer)
-        else:
-            raise dg.Failure(
-                f"no site to crawl for {retailer}: set base_url (or site_urls) in the run config or "
-                "SMARTCART_MARKET_URL (`smartcart market` serves the demo market)"
+def crawl_op_name(retailer: str) -> str:
+    return f"crawl_{retailer}"
+
+
+def build_crawl_asset(retailer: str) -> dg.AssetsDefinition:
+    """The asset of one retailer's crawls: its rows of raw.* for the run's day(s)."""
+
+    @dg.multi_asset(
+        name=crawl_op_name(retailer),  # the step's name: "crawl_freshmart" in the run's Gantt chart
+        specs=[
+            dg.AssetSpec(
+                crawl_asset_key(retailer),
+                group_name="scraping",
+                kinds={"scrapy", "postgres"},
+                owners=owners_of("scraping"),
+                tags={"retailer": retailer},
+                description=f"{retailer}'s catalogue crawled over HTTP for the partition's day, landed by "
+                "COPY into smartcart_catalog.raw (its (retailer, day) partition of every raw table, "
+                "replaced atomically).",
             )
-    return plan
+        ],
+        partitions_def=scrape_days,
+        backfill_policy=DAILY_BACKFILL_POLICY,
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+    )
+    def crawl(
+        context: dg.AssetExecutionContext, crawl_sites: CrawlSitesResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+        site = crawl_sites.site_for(retailer)
+        settings = warehouse.settings()
+        # scrape_runs ids start with the Dagster run's prefix: a retry skips the days already landed.
+        prefix = f"{context.run.run_id[:8]}-{retailer}-"
+        with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
+            landed = {row[0] for row in conn.execute(LANDED_SQL, (retailer, days, prefix + "%"))}
+        totals = {"rows": 0, "stores": 0, "rejects": 0, "pages": 0, "retries": 0}
+        duration, failures, run_ids = 0.0, [], []
+        for day in days:
+            if day in landed:
+                context.log.info(f"{retailer} {day}: already landed by this run, not crawled again")
+                continue
+            run_id = prefix + uuid.uuid4().hex[:6]
+            landing_dir = settings.landing_dir / retailer / day.isoformat() / run_id
+            context.log.info(f"crawling {retailer} at {site} for {day} into {landing_dir}")
+            try:
+                landing = run_crawl_subprocess(
+                    retailer, site, day, run_id, landing_dir,
+                    timeout_seconds=crawl_sites.crawl_timeout_seconds,
+                    http_cache_dir=settings.home / "httpcache" / retailer if crawl_sites.http_cache else None,
+                )  # fmt: skip
+            except CrawlFailed as exc:
+                with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
+                    record_failed_run(conn, retailer, day, run_id, str(exc))
+                failures.append(str(exc).split("\n--- stderr tail ---")[0])
+                continue  # the other days of a range still land; the step fails below
+            with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
+                summary = load_crawl_landing(conn, landing)
+            context.log.info(landing.stats.get("message", f"{retailer} {day} loaded"))
+            totals["rows"] += summary.rows
+            totals["stores"] += summary.stores
+            totals["rejects"] += summary.rejects
+            totals["pages"] += int(landing.stats.get("pages", 0))
+            totals["retries"] += int(landing.stats.get("retries", 0))
+            duration += float(landing.stats.get("duration_seconds", 0.0))
+            run_ids.append(summary.run_id)
+        if failures:
+            raise dg.Failure(description="; ".join(failures))
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": totals["rows"],
+                "retailer": retailer,
+                "site": site,
+                "days": ", ".join(d.isoformat() for d in days),
+                **totals,
+                "duration_seconds": round(duration, 3),
+                "scrape_run_ids": ", ".join(run_ids) or "(all days landed earlier in this run)",
+            }
+        )
+
+    return crawl
+
+
+crawl_assets = [build_crawl_asset(retailer) for retailer in RETAILERS]
+
+WINDOW_COUNTS_SQL = {
+    "price_observations": "select retailer, count(*) from raw.price_observations"
+    " where scrape_date = any(%s) group by 1",
+    "stores": "select retailer, count(*) from raw.stores where scrape_date = any(%s) group by 1",
+    "rejected_items": "select retailer, count(*) from raw.rejected_items where scrape_date = any(%s) group by 1",
+    "scrape_runs": "select retailer, count(*) from raw.scrape_runs"
+    " where scrape_date = any(%s) and status = 'succeeded' group by 1",
+}
+TABLE_DESCRIPTIONS = {
+    "price_observations": "one row per (retailer, day, store, product): the crawled shelf price",
+    "stores": "one row per (retailer, day, store): the branches a crawl found",
+    "rejected_items": "items the pipelines quarantined, with the reason",
+    "scrape_runs": "one row per crawl: status, counts, duration, message",
+}
 
 
 @dg.multi_asset(
+    name="raw_landing",
     specs=[
         dg.AssetSpec(
             ["catalog_raw", table],
             group_name="scraping",
-            kinds={"scrapy", "postgres"},
-            description=f"smartcart_catalog.raw.{table}, landed by the crawls (one partition per retailer and day).",
+            kinds={"postgres"},
+            owners=owners_of("scraping"),
+            deps=[crawl_asset_key(r) for r in RETAILERS],
+            description=f"smartcart_catalog.raw.{table} ({TABLE_DESCRIPTIONS[table]}), every retailer's "
+            "crawl of the day; what the dbt source reads.",
         )
         for table in RAW_TABLES
     ],
     partitions_def=scrape_days,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL),
+    backfill_policy=DAILY_BACKFILL_POLICY,
 )
-def scraped_catalog(context: dg.AssetExecutionContext, config: ScrapeConfig, warehouse: WarehouseResource):
-    """Crawl each retailer over HTTP for the partition's day; replace its (retailer, day) partition."""
-    scrape_date = dt.date.fromisoformat(context.partition_key)
-    plan = crawl_plan(config)
-    settings = warehouse.settings()
-    prefix = context.run.run_id[:8]
-
-    def crawl(retailer: str) -> CrawlLanding:
-        run_id = f"{prefix}-{retailer}-{uuid.uuid4().hex[:6]}"
-        landing_dir = settings.landing_dir / retailer / scrape_date.isoformat() / run_id
-        context.log.info(f"crawling {retailer} at {plan[retailer]} for {scrape_date} into {landing_dir}")
-        try:
-            return run_crawl_subprocess(
-                retailer, plan[retailer], scrape_date, run_id, landing_dir,
-                timeout_seconds=config.crawl_timeout_seconds,
-                http_cache_dir=settings.home / "httpcache" / retailer if config.http_cache else None,
-            )  # fmt: skip
-        except CrawlFailed as exc:
-            with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
-                record_failed_run(conn, retailer, scrape_date, run_id, str(exc))
-            raise
-
-    failures: list[str] = []
-    summaries: dict[str, tuple[LoadSummary, dict]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, config.parallel_crawls)) as pool:
-        futures = {retailer: pool.submit(crawl, retailer) for retailer in plan}
-        for retailer, future in futures.items():
-            try:
-                landing = future.result()
-            except CrawlFailed as exc:
-                failures.append(str(exc).split("\n--- stderr tail ---")[0])
-                continue
-            with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
-                summaries[retailer] = (load_crawl_landing(conn, landing), landing.stats)
-            context.log.info(landing.stats.get("message", f"{retailer} loaded"))
-    if failures:
-        raise dg.Failure(description="; ".join(failures))
-
-    def total(attribute: str) -> int:
-        return sum(getattr(summary, attribute) for summary, _ in summaries.values())
-
-    common = {"scrape_date": scrape_date.isoformat(), "retailers": ", ".join(summaries)}
-    per_retailer = {}
-    for retailer, (summary, stats) in summaries.items():
-        per_retailer.update(
-            {
-                f"{retailer}/rows": summary.rows,
-                f"{retailer}/rejects": summary.rejects,
-                f"{retailer}/pages": stats.get("pages", 0),
-                f"{retailer}/retries": stats.get("retries", 0),
-                f"{retailer}/duration_seconds": stats.get("duration_seconds", 0.0),
-                f"{retailer}/run_id": summary.run_id,
-            }
+def raw_landing(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Report what raw holds for the run's day(s), per table and retailer, once the crawls landed."""
+    days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+    with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
+        counts = {
+            table: dict(conn.execute(sql, (days,)).fetchall()) for table, sql in WINDOW_COUNTS_SQL.items()
+        }
+    common = {"days": ", ".join(d.isoformat() for d in days)}
+    for table in RAW_TABLES:
+        per_retailer = counts[table]
+        total = sum(per_retailer.values())
+        yield dg.MaterializeResult(
+            asset_key=["catalog_raw", table],
+            metadata={
+                **common,
+                "dagster/row_count": total,
+                "rows": total,
+                "retailers": ", ".join(sorted(per_retailer)),
+                **{f"{retailer}/rows": rows for retailer, rows in sorted(per_retailer.items())},
+            },
         )
-    yield dg.MaterializeResult(
-        asset_key=["catalog_raw", "price_observations"],
-        metadata={
-            **common,
-            "rows": total("rows"),
-            "rejects": total("rejects"),
-            "pages": sum(int(stats.get("pages", 0)) for _, stats in summaries.values()),
-            "duration_seconds": round(
-                max((s.get("duration_seconds", 0.0) for _, s in summaries.values()), default=0.0), 3
-            ),
-            **per_retailer,
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=["catalog_raw", "stores"], metadata={**common, "rows": total("stores")}
-    )
-    yield dg.MaterializeResult(
-        asset_key=["catalog_raw", "rejected_items"], metadata={**common, "rows": total("rejects")}
-    )
-    yield dg.MaterializeResult(
-        asset_key=["catalog_raw", "scrape_runs"],
-        metadata={**common, "status": "succeeded", "runs": len(summaries)},
-    )
 
 
 scrape_daily_job = dg.define_asset_job(
     "scrape_daily",
-    selection=dg.AssetSelection.assets(scraped_catalog),
-    partitions_def=scrape_days,
+    selection=dg.AssetSelection.assets(*crawl_assets, raw_landing),
     description="Crawl every configured retailer for one day into raw (backfill it over a range of days).",
 )
