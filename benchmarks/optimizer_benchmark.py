@@ -31,6 +31,7 @@ import numpy as np
 from optimizer.basket import summarise_split
 from optimizer.data import SplitProblem, read_orlib
 from optimizer.solve import SolverConfig, solve
+from warehouse.platform.access.roles import Role
 
 ORLIB_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "orlib"
 
@@ -145,9 +146,7 @@ def http_latency(n: int) -> list[tuple[str, str]]:
     try:
         bootstrap(settings)
         stores, offers, names = synthetic_catalog()
-        with psycopg.connect(
-            settings.database_url("catalog", "smartcart_transform"), autocommit=True
-        ) as conn:
+        with psycopg.connect(settings.database_url("catalog", Role.TRANSFORM), autocommit=True) as conn:
             conn.execute(
                 "create table catalog.dim_store (store_key text, retailer text, store_id text, store_name text,"
                 " postcode text, latitude float8, longitude float8, region text, last_seen_date date)"

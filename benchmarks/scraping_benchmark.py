@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psycopg
 
+from warehouse.platform.access.roles import Role
+
 DAY = dt.date(2026, 11, 22)
 
 
@@ -93,7 +95,7 @@ def run_case(settings, products: int, stores: int, page_size: int, work: Path) -
             _children_cpu() - children_before
         )  # the crawl subprocess has been reaped; the market not yet
     market_cpu = _children_cpu() - children_before - crawl_cpu
-    with psycopg.connect(settings.database_url("catalog", "smartcart_scraper")) as conn:
+    with psycopg.connect(settings.database_url("catalog", Role.SCRAPER)) as conn:
         started = time.perf_counter()
         summary = load_crawl_landing(conn, landing)
         load_seconds = time.perf_counter() - started

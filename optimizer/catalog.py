@@ -10,8 +10,9 @@ from __future__ import annotations
 import psycopg
 
 from optimizer.shopping import CatalogSnapshot, ShelfOffer, StoreInfo
+from warehouse.platform.access.roles import Role
 
-APP_ROLE = "smartcart_app_api"
+APP_ROLE = Role.APP_API
 
 STORES_SQL = """
 select store_key, retailer, store_id, store_name, postcode,

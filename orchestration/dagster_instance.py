@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 
-DAGSTER_ROLE = "smartcart_dagster"
+DAGSTER_ROLE = Role.DAGSTER
 
 INSTANCE_YAML = """\
 # Written by smartcart; the storage URL comes from the environment, never from this file.

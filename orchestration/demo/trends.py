@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import psycopg
 
 from warehouse.demo.simulator import SimulationConfig, SimulationResult, simulate
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 
-TRENDS_BUYER_ROLE = "smartcart_trends_buyer"
+TRENDS_BUYER_ROLE = Role.TRENDS_BUYER
 TRENDS_TABLES = (
     "trends_category_demand_weekly",
     "trends_substitution_flows",

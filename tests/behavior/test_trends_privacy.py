@@ -83,7 +83,7 @@ def trends_world(warehouse_settings, tmp_path_factory):
         catalog=catalog,
         dropzone=dropzone,
     )
-    summary = ingest_dropzone(settings, dropzone)
+    summary = ingest_dropzone(settings, dropzone, settle=0)  # the simulator renames complete files in
     assert summary.count("rejected") == 0, [f.reasons for f in summary.files]
     with _admin(settings) as conn:  # what the optimizer batch (issue 6) writes for each requested list
         conn.execute("delete from raw.optimizer_batch_results")
@@ -185,7 +185,7 @@ def test_revoking_consent_removes_a_shopper_at_the_next_build(trends_world, ware
         )  # fmt: skip
         anon = pseudonyms[app_id].anonymous_user_id
         vault.set_consent(app_id, "trend_sharing", False)
-    ingest_dropzone(warehouse_settings, trends_world[2])  # republishes consents
+    ingest_dropzone(warehouse_settings, trends_world[2], settle=0)  # republishes consents
     assert dbt_build_trends(warehouse_settings).returncode == 0
     with _admin(warehouse_settings) as conn:
         assert conn.execute(

@@ -1,4 +1,4 @@
-"""Least privilege from warehouse/platform/access/roles.yml: every grant works and every denial holds."""
+"""Least privilege from warehouse/access/roles.yml: every grant works and every denial holds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import DATABASES, Settings
 
 pytestmark = pytest.mark.integration
@@ -103,3 +104,13 @@ def test_trends_buyer_reads_trends_only(warehouse_settings: Settings):
     finally:
         with _connect(warehouse_settings, "behavior", "smartcart_transform") as conn:
             conn.execute("drop table trends.access_probe")
+
+
+def test_role_enum_names_exactly_the_roles_of_roles_yml():
+    assert {role.value for role in Role} - {Role.ADMIN} == set(POLICY.roles)
+    assert all(isinstance(role, str) for role in Role)
+
+
+def test_role_enum_goes_where_role_names_went(warehouse_settings: Settings):
+    with _connect(warehouse_settings, "catalog", Role.ANALYST) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == Role.ANALYST

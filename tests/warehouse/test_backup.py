@@ -227,3 +227,19 @@ def test_backup_role_reaches_every_database_and_writes_nothing(populated: Settin
             for sequence in sequences[:2]:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute("select nextval(%s)", (sequence,))
+
+
+def test_a_failed_forced_restore_loses_nothing(backup_set, fresh_cluster: Settings, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(backup_set.directory, broken)
+    (broken / "catalog.dump").write_bytes(b"PGDMP" + os.urandom(4096))  # right name, not an archive
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["databases"]["catalog"]["sha256"] = backup._sha256(broken / "catalog.dump")
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    before = table_fingerprints(fresh_cluster, "catalog")
+    with pytest.raises(backup.BackupError, match="pg_restore of catalog.dump into smartcart_catalog failed"):
+        backup.restore(fresh_cluster, broken / "catalog.dump", force=True)
+    assert table_fingerprints(fresh_cluster, "catalog") == before
+    with psycopg.connect(fresh_cluster.database_url("catalog")) as conn:
+        leftovers = conn.execute("select datname from pg_database where datname like '%restoring'").fetchall()
+    assert leftovers == []

@@ -84,3 +84,22 @@ def test_db_status_reports_size_and_migration_level(warehouse_settings: Settings
         assert f"migration {migrations_for(database)[-1].version}" in lines[database]
         assert " MB" in lines[database] or " kB" in lines[database]
     assert "no migrations" in lines["dagster"]
+
+
+def test_rotating_a_role_password_as_documented(warehouse_settings: Settings):
+    import json
+
+    import psycopg
+
+    from warehouse.platform.bootstrap import bootstrap
+
+    old_url = warehouse_settings.database_url("catalog", "smartcart_catalog_buyer")
+    secrets = json.loads(warehouse_settings.secrets_file.read_text())
+    del secrets["smartcart_catalog_buyer"]
+    warehouse_settings.secrets_file.write_text(json.dumps(secrets))
+    bootstrap(warehouse_settings)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(old_url).close()
+    with psycopg.connect(warehouse_settings.database_url("catalog", "smartcart_catalog_buyer")) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == "smartcart_catalog_buyer"
+    assert stat.S_IMODE(warehouse_settings.secrets_file.stat().st_mode) == 0o600

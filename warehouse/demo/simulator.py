@@ -27,11 +27,12 @@ import psycopg
 
 from warehouse.domain.regions import REGION_POSTCODES
 from warehouse.landing.ingestion import app_events_dropzone
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 from warehouse.vault.api import NewUser, Vault
 from warehouse.vault.passwords import hash_password
 
-CATALOG_READER_ROLE = "smartcart_analyst"
+CATALOG_READER_ROLE = Role.ANALYST
 # A postcode per state, used when the catalog has no store in a region (Australian demo market).
 STATE_POSTCODES = {region: [postcode] for region, postcode in REGION_POSTCODES["AU"].items()}
 PREFERENCES = [("organic", [True, False]), ("brand", ["home_brand", "any"]), ("max_stores", [1, 2, 3])]

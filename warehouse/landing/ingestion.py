@@ -44,11 +44,12 @@ from warehouse.landing.drop_folder import (
     settle_seconds,
     settled_files,
 )
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 from warehouse.vault.api import Vault
 from warehouse.vault.erasure import process_erasures
 
-INGEST_ROLE = "smartcart_ingest"
+INGEST_ROLE = Role.INGEST
 MAX_REASONS = 20
 EVENT_FILE_SUFFIXES = (".jsonl",)
 # A line is one small event; a longer one is not an event (and is not parsed at all).

@@ -29,10 +29,11 @@ import psycopg
 from psycopg import sql
 
 from warehouse.platform import libpq
-from warehouse.platform.config import DATABASES, ConfigurationError, Settings, database_name
+from warehouse.platform.access.roles import Role
+from warehouse.platform.config import ADMIN_ROLE, DATABASES, ConfigurationError, Settings, database_name
 from warehouse.platform.migrate import migrations_for
 
-BACKUP_ROLE = "smartcart_backup"
+BACKUP_ROLE = Role.BACKUP
 MANIFEST = "manifest.json"
 DEFAULT_KEEP = 7
 MIGRATIONS_TABLE = "public.smartcart_schema_migrations"
@@ -274,16 +275,41 @@ def _refuse_if_not_empty(url: str, label: str, force: bool) -> None:
         )
 
 
-def _recreate_embedded(settings: Settings, database: str) -> None:
-    """Drop and create the embedded database (owner as in roles.yml), so the restore starts from nothing."""
-    from warehouse.platform.access.grants import AccessPolicy, ensure_database
+def _maintenance_url(settings: Settings, database: str) -> str:
+    return settings.database_url(database).rsplit("/", 1)[0] + "/postgres?sslmode=disable"
 
-    maintenance = settings.database_url(database).rsplit("/", 1)[0] + "/postgres?sslmode=disable"
+
+def _restore_embedded(settings: Settings, database: str, path: Path, pg_restore: str) -> None:
+    """Restore into a new database beside the old one, then swap: a failed restore loses nothing."""
+    from warehouse.platform.access.grants import AccessPolicy, apply_database_grants, ensure_database
+
+    name = database_name(database)
+    staging = f"{name}_restoring"
+    policy = AccessPolicy.load()
+    owner = policy.databases.get(database, {}).get("owner", ADMIN_ROLE)
+    maintenance = _maintenance_url(settings, database)
     with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(staging)))
         conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(database)))
+            sql.SQL("create database {} owner {}").format(sql.Identifier(staging), sql.Identifier(owner))
         )
-        ensure_database(conn, database, AccessPolicy.load())
+    staging_url = settings.database_url(database).replace(f"/{name}?", f"/{staging}?")
+    target = libpq.for_url(settings, staging_url)
+    try:
+        _run([pg_restore, "--exit-on-error", "--single-transaction", f"--dbname={target.url}", str(path)],
+             target.env, f"pg_restore of {path.name} into {name}")  # fmt: skip
+    except BaseException:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(staging)))
+        raise
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("alter database {} rename to {}").format(sql.Identifier(staging), sql.Identifier(name))
+        )
+        ensure_database(conn, database, policy)
+    with psycopg.connect(settings.database_url(database)) as conn, conn.transaction():
+        apply_database_grants(conn, database, policy)
 
 
 def restore(
@@ -302,21 +328,17 @@ def restore(
         label = libpq.password_free(url)
         _refuse_if_not_empty(url, label, force)
         started = time.perf_counter()
-        cmd = [pg_restore, "--exit-on-error", "--single-transaction"]
         if embedded:
-            _recreate_embedded(settings, database)  # empty (checked above) or --force: start from nothing
-            target = libpq.connection(settings, database)
+            _restore_embedded(settings, database, path, pg_restore)
         else:
-            cmd += ["--clean", "--if-exists"]  # replace what migrations created, in the same transaction
+            # --clean replaces what migrations created there, inside the one restore transaction.
             target = libpq.for_url(settings, url)
-        _run(
-            [*cmd, f"--dbname={target.url}", str(path)], target.env, f"pg_restore of {path.name} into {label}"
-        )
-        if embedded:
-            from warehouse.platform.access.grants import AccessPolicy, apply_database_grants
-
-            with psycopg.connect(settings.database_url(database)) as conn, conn.transaction():
-                apply_database_grants(conn, database, AccessPolicy.load())
+            cmd = [pg_restore, "--exit-on-error", "--single-transaction", "--clean", "--if-exists"]
+            _run(
+                [*cmd, f"--dbname={target.url}", str(path)],
+                target.env,
+                f"pg_restore of {path.name} into {label}",
+            )
         level = manifest["databases"][database]["migration_level"]
         results.append(RestoreResult(database, label, level, round(time.perf_counter() - started, 3)))
     return results

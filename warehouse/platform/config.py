@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.cluster_state import read_cluster_state
 from warehouse.platform.errors import ConfigurationError
 
@@ -24,7 +25,7 @@ DATABASES: tuple[str, ...] = ("vault", "catalog", "behavior", "dagster")
 
 # The superuser of the embedded cluster; used only for bootstrap (databases,
 # roles, migrations, grants), never by pipelines.
-ADMIN_ROLE = "smartcart_admin"
+ADMIN_ROLE = Role.ADMIN
 
 
 def database_name(database: str) -> str:

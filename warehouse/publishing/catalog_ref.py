@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import psycopg
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 
-TRANSFORM_ROLE = "smartcart_transform"
+TRANSFORM_ROLE = Role.TRANSFORM
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 # Current prices are the catalog's own rule (catalog.fct_current_prices), copied at the canonical

@@ -18,10 +18,11 @@ import psycopg
 from argon2 import PasswordHasher
 from psycopg.types.json import Jsonb
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 from warehouse.vault.passwords import default_hasher, hash_password, needs_rehash, verify_password
 
-AUTH_ROLE = "smartcart_auth"
+AUTH_ROLE = Role.AUTH
 CONSENT_TYPES = ("terms", "trend_sharing", "marketing")
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from warehouse.platform.access.roles import Role
 from warehouse.vault.api import Vault
 
-INGEST_ROLE = "smartcart_ingest"
+INGEST_ROLE = Role.INGEST
 
 
 @dataclass(frozen=True)

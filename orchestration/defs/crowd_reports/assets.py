@@ -9,8 +9,9 @@ from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
 from warehouse.landing.crowd_reports import FileStillChanging, process_report_file
+from warehouse.platform.access.roles import Role
 
-LOADER_ROLE = "smartcart_scraper"  # the catalog raw writer (roles.yml)
+LOADER_ROLE = Role.SCRAPER  # the catalog raw writer (roles.yml)
 
 
 class CrowdReportFileConfig(dg.Config):

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import REPO_ROOT, Settings, libpq_parts
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-TRANSFORM_ROLE = "smartcart_transform"
+TRANSFORM_ROLE = Role.TRANSFORM
 TARGETS = {"catalog": "catalog", "behavior": "behavior"}  # dbt target -> database
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="catalog")

@@ -15,14 +15,15 @@ from pydantic import Field
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.quality.gate import QualityGateFailed, read_verdicts
 from orchestration.defs.resources import WarehouseResource
+from warehouse.platform.access.roles import Role
 from warehouse.publishing.deliveries import DeliveryTable, delivery_tables, verify_delivery, write_delivery
 from warehouse.publishing.deliveries.storage import Location, delivery_destination
 from warehouse.publishing.quality.reports import data_docs, privacy_problems
 
 # Deliveries read with the buyer's own role: a delivery can hold nothing a buyer may not read.
 PRODUCTS = {
-    "catalog": ("catalog", "smartcart_catalog_buyer"),
-    "trends": ("behavior", "smartcart_trends_buyer"),
+    "catalog": ("catalog", Role.CATALOG_BUYER),
+    "trends": ("behavior", Role.TRENDS_BUYER),
 }
 CATALOG_TABLES = delivery_tables(dbt_project.manifest_path, "catalog")
 TRENDS_TABLES = delivery_tables(dbt_project.manifest_path, "trends")

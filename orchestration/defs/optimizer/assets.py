@@ -9,8 +9,9 @@ from pydantic import Field
 from optimizer.basket import basket_problem_from_prices, summarise_split
 from optimizer.solve import solve
 from orchestration.defs.resources import WarehouseResource
+from warehouse.platform.access.roles import Role
 
-OPTIMIZER_ROLE = "smartcart_transform"
+OPTIMIZER_ROLE = Role.TRANSFORM
 
 # The catalog's current prices (catalog.fct_current_prices, the one definition of the rule), one
 # per store x canonical product (its cheapest listing), named for the split summary.

@@ -25,9 +25,10 @@ from optimizer.catalog import load_snapshot
 from optimizer.service.search import refresh_product_search
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
+from warehouse.platform.access.roles import Role
 
-CATALOG_ROLE = "smartcart_transform"  # reads the mart, writes serving
-BEHAVIOR_ROLE = "smartcart_ingest"  # the behaviour raw writer; reads the events it replays
+CATALOG_ROLE = Role.TRANSFORM  # reads the mart, writes serving
+BEHAVIOR_ROLE = Role.INGEST  # the behaviour raw writer; reads the events it replays
 
 BATCH_SHARDS = 4
 batch_shards = dg.StaticPartitionsDefinition([f"shard-{n}-of-{BATCH_SHARDS}" for n in range(BATCH_SHARDS)])

@@ -25,9 +25,10 @@ from orchestration.defs.scraping.resources import CrawlSitesResource
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.retailers import RETAILERS
 from warehouse.landing.loading import load_crawl_landing, record_failed_run
+from warehouse.platform.access.roles import Role
 
 RAW_TABLES = ("price_observations", "stores", "rejected_items", "scrape_runs")
-SCRAPER_ROLE = "smartcart_scraper"
+SCRAPER_ROLE = Role.SCRAPER
 # A crawl step may crawl several days (a single-run backfill): every day-partitioned asset of
 # catalog_pipeline shares this policy, so a backfill is one run and dbt/delivery never race.
 DAILY_BACKFILL_POLICY = dg.BackfillPolicy.single_run()

@@ -17,12 +17,13 @@ import psycopg
 import yaml
 from psycopg import sql
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import ADMIN_ROLE, database_name
 
 ROLES_FILE = Path(__file__).resolve().parent / "roles.yml"
 LEVELS = ("read", "write", "build")
 # Roles whose tables need default privileges for readers (they create tables).
-TABLE_CREATORS = (ADMIN_ROLE, "smartcart_transform")
+TABLE_CREATORS = (ADMIN_ROLE, Role.TRANSFORM)
 # Session limits roles.yml may set, and the variable that overrides each for every listed role.
 SESSION_LIMITS = {
     "statement_timeout": "SMARTCART_PG_STATEMENT_TIMEOUT",

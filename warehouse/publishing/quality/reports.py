@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 from warehouse.publishing.quality.runner import SuiteOutcome, run_suites
 from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
 
 # The role each product's checks read with: what the product's own pipeline may read.
 CHECK_ROLES = {
-    "raw": "smartcart_transform",
-    "catalog": "smartcart_transform",
-    "trends": "smartcart_transform",
+    "raw": Role.TRANSFORM,
+    "catalog": Role.TRANSFORM,
+    "trends": Role.TRANSFORM,
 }
 
 
