@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint ui db-stop clean
+.PHONY: install browser demo test test-fast lint ui db-stop clean
 
 # Create .venv and install the project from uv.lock (uv itself comes from PyPI into the venv).
 $(STAMP): pyproject.toml uv.lock
@@ -21,7 +21,13 @@ install: $(STAMP)
 demo: install
 	@$(BIN)/smartcart demo
 
-test: install
+# Headless Chromium + its driver for the shopper page's browser tests (tests/web), from Debian's
+# packages when missing; a no-op where both are installed.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+
+test: install browser
 	$(BIN)/pytest
 
 test-fast: install

@@ -1,6 +1,7 @@
 """Read current prices from the catalog mart into a ``CatalogSnapshot`` (the only SQL of the
-basket front door). Current = each store's latest ``price_date`` in catalog.fct_prices_daily,
-in-stock rows only. Pack size: the mart has no units-per-pack column yet, so each catalog offer
+basket front door). Current prices are catalog.fct_current_prices, the dbt mart that writes the rule
+once (latest in-stock observation per branch x retailer product, within a staleness window); this
+module does not restate it. Pack size: the mart has no units-per-pack column yet, so each catalog offer
 is one unit unless catalog.dim_product grows a ``units_per_pack`` column (then it is used).
 """
 
@@ -20,28 +21,26 @@ from catalog.dim_store
 order by store_key
 """
 
+CURRENT_PRICES = "catalog.fct_current_prices"
+
 OFFERS_SQL = """
-with latest as (
-    select store_key, max(price_date) as price_date
-    from catalog.fct_prices_daily
-    group by store_key
-)
 select f.store_key, f.product_key, f.price::float8, {pack_size}
-from catalog.fct_prices_daily as f
-inner join latest on f.store_key = latest.store_key and f.price_date = latest.price_date
+from catalog.fct_current_prices as f
 inner join catalog.dim_product as p on p.product_key = f.product_key
-where f.in_stock and f.price is not null {product_filter}
+where true {product_filter}
 """
 
 NAMES_SQL = "select product_key, product_name from catalog.dim_product"
 
-# A version of the prices that changes whenever fct_prices_daily changes: dbt rebuilds the table
-# (new oid); new scrapes add rows and move max(fetched_at). Used as part of the cache key.
+# A version of the current prices that changes whenever they do: dbt rebuilds the table (new oid);
+# a changed row moves the count, max(fetched_at) or the price sum. Part of the cache key. The table
+# holds one row per branch x retailer product, so this stays cheap whatever the history.
 PRICES_VERSION_SQL = """
-select 'catalog.fct_prices_daily'::regclass::oid::text || ':' || count(*)::text || ':'
-       || coalesce(max(fetched_at)::text, '') || ':' || coalesce(max(price_date)::text, ''),
+select 'catalog.fct_current_prices'::regclass::oid::text || ':' || count(*)::text || ':'
+       || coalesce(max(fetched_at)::text, '') || ':' || coalesce(max(price_date)::text, '')
+       || ':' || coalesce(sum(price)::text, ''),
        max(price_date)::text
-from catalog.fct_prices_daily
+from catalog.fct_current_prices
 """
 
 
@@ -49,6 +48,17 @@ def prices_version(conn: psycopg.Connection) -> tuple[str, str | None]:
     """(version string, latest price date)."""
     version, price_date = conn.execute(PRICES_VERSION_SQL).fetchone()
     return version, price_date
+
+
+class CurrentPricesMissing(RuntimeError):
+    """catalog.fct_current_prices does not exist yet (the catalog pipeline has not run)."""
+
+
+def prices_version_or_none(conn: psycopg.Connection) -> tuple[str, str | None] | None:
+    """Like ``prices_version``, or None when the current-prices mart is not built yet."""
+    if conn.execute("select to_regclass(%s)", (CURRENT_PRICES,)).fetchone()[0] is None:
+        return None
+    return prices_version(conn)
 
 
 def _has_units_per_pack(conn: psycopg.Connection) -> bool:

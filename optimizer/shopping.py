@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,26 +35,48 @@ class BasketError(ValueError):
         self.details = details
 
 
+# Identifiers reach SQL parameters: no NUL or other control characters (PostgreSQL refuses NUL).
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+ProductKey = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=PRINTABLE, description="catalog.dim_product.product_key")
+]
+Name = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
+
+
 class BasketItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_key: str = Field(min_length=1, max_length=128, description="catalog.dim_product.product_key")
+    product_key: ProductKey
     quantity: int = Field(default=1, ge=1, le=1000, description="units wanted")
-    substitutes: list[str] = Field(
+    substitutes: list[ProductKey] = Field(
         default_factory=list, max_length=50, description="product keys accepted instead, same quantity"
     )
 
 
 class BasketRequest(BaseModel):
-    """A shopping list to split. Field names are the basket JSON's (CLI file, HTTP body, run config)."""
+    """A shopping list to split. Field names are the basket JSON's (CLI file, HTTP body, run config).
 
-    model_config = ConfigDict(extra="forbid")
+    Where: with a postcode, distances are measured from it. Without one, a ``region`` (e.g. "VIC")
+    must be given unless the chosen stores or retailers are all in one region: a split never mixes
+    stores of distant states that no one can visit in one trip.
+    """
+
+    # Non-finite numbers (JSON NaN/Infinity) are refused as field errors, not carried into the model.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     items: list[BasketItem] = Field(min_length=1, max_length=500)
     postcode: str | None = Field(
         default=None, min_length=2, max_length=12, description="shopper's postcode (for distances)"
     )
-    retailers: list[str] | None = Field(default=None, description="only stores of these retailers")
+    retailers: list[Name] | None = Field(
+        default=None, max_length=50, description="only stores of these retailers"
+    )
+    stores: list[Name] | None = Field(
+        default=None, max_length=200, description="only these stores (store_key from /api/stores)"
+    )
+    region: Name | None = Field(
+        default=None, description="only stores of this region (e.g. VIC); needed without a postcode"
+    )
     radius_km: float | None = Field(default=None, gt=0, le=1000, description="only stores this close")
     max_stores: int | None = Field(default=3, ge=1, le=100, description="visit at most K stores")
     cost_per_km: float = Field(default=0.3, ge=0, le=100, description="travel cost per km driven")
@@ -183,6 +205,36 @@ def price_basket(request: BasketRequest, snapshot: CatalogSnapshot) -> PricedBas
                 details=missing,
             )
         stores = [s for s in stores if s.retailer.lower() in wanted]
+
+    if request.stores:
+        known_stores = {s.store_key for s in stores}
+        missing = [key for key in request.stores if key not in known_stores]
+        if missing:
+            raise BasketError(
+                f"unknown store(s){' of ' + ', '.join(request.retailers) if request.retailers else ''}: "
+                f"{', '.join(missing[:10])} (use store_key from /api/stores)",
+                code="unknown_stores",
+                details=missing[:50],
+            )
+        chosen = set(request.stores)
+        stores = [s for s in stores if s.store_key in chosen]
+    if request.region is not None:
+        regions = sorted({s.region for s in stores if s.region})
+        stores = [s for s in stores if (s.region or "").lower() == request.region.lower()]
+        if not stores:
+            raise BasketError(
+                f"no store in region {request.region!r}; regions with stores: {', '.join(regions) or 'none'}",
+                code="unknown_region",
+            )
+    elif request.postcode is None:
+        regions = sorted({s.region or "unknown" for s in stores})
+        if len(regions) > 1:
+            raise BasketError(
+                "give a postcode (or a region: " + ", ".join(regions) + ") so the split does not mix "
+                "stores of different regions",
+                code="region_required",
+                details=regions,
+            )
 
     distance: dict[str, float | None] = {s.store_key: None for s in stores}
     if request.postcode is not None:

@@ -22,6 +22,7 @@ MARTS = (
     "dim_retailer_product",
     "dim_category",
     "fct_prices_daily",
+    "fct_current_prices",
     "fct_price_changes",
     "fct_availability",
     "fct_promotions",
@@ -202,6 +203,39 @@ def test_one_unit_price_per_kg_l_or_each(built, warehouse_settings):
         "and unit_price <> round(price / package_quantity, 4)",
     )
     assert bad == 0
+
+
+def test_current_prices_are_each_listings_latest_in_stock_observation(built, warehouse_settings):
+    # The rule of fct_current_prices, checked from fct_prices_daily in Python (7-day window).
+    import datetime as dt
+
+    observations = _rows(
+        warehouse_settings,
+        "select store_key, retailer_product_key, price_date, fetched_at, in_stock, price from catalog.fct_prices_daily",
+    )
+    newest = max(row[2] for row in observations)
+    latest: dict[tuple, tuple] = {}
+    for store, listing, day, fetched, in_stock, price in observations:
+        if day <= newest - dt.timedelta(days=7):
+            continue
+        key = (store, listing)
+        if key not in latest or (day, fetched) > latest[key][:2]:
+            latest[key] = (day, fetched, in_stock, price)
+    expected = {key: (v[0], v[3]) for key, v in latest.items() if v[2] and v[3] is not None}
+    current = {
+        (store, listing): (day, price)
+        for store, listing, day, price in _rows(
+            warehouse_settings,
+            "select store_key, retailer_product_key, price_date, price from catalog.fct_current_prices",
+        )
+    }
+    assert current == expected and len(current) > 0
+    [(doubles,)] = _rows(
+        warehouse_settings,
+        "select count(*) from (select 1 from catalog.fct_current_prices where is_cheapest_listing"
+        " group by store_key, product_key having count(*) > 1) as d",
+    )
+    assert doubles == 0
 
 
 @pytest.mark.parametrize("role", READER_ROLES)

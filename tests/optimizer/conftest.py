@@ -50,7 +50,9 @@ def groceries():
 
 # --- a small catalog mart for the basket front door, HTTP and Dagster tests ----------------------
 # Tables catalog.dim_store / dim_product / fct_prices_daily with only the columns the optimizer
-# reads, created as smartcart_transform (the role dbt builds them with). Marts a dbt test built
+# reads, created as smartcart_transform (the role dbt builds them with); catalog.fct_current_prices
+# is then built from them by the real dbt model (`dbt run -s fct_current_prices`), so the tests run
+# the one current-price rule rather than a copy of it. Marts a dbt test built
 # earlier in the session are renamed aside for the module and renamed back afterwards, so these
 # tests neither see nor disturb them.
 MINI_DATE = "2026-03-02"
@@ -89,9 +91,10 @@ _MART_DDL = {
         category_path text, gtin text, package_size_text text, package_quantity numeric(14, 4),
         package_unit text, first_seen_date date, last_seen_date date)""",
     "fct_prices_daily": """create table catalog.fct_prices_daily (price_id text, price_date date,
-        store_key text, product_key text, retailer text, price numeric(12, 2), was_price numeric(12, 2),
-        is_promotion boolean, currency text, unit_price numeric(14, 4), package_unit text,
-        in_stock boolean, source text, run_id text, fetched_at timestamptz)""",
+        store_key text, product_key text, retailer_product_key text, retailer text, price numeric(12, 2),
+        was_price numeric(12, 2), is_promotion boolean, currency text, unit_price numeric(14, 4),
+        package_unit text, package_quantity numeric(14, 4), in_stock boolean, source text, run_id text,
+        fetched_at timestamptz)""",
 }
 
 
@@ -104,13 +107,37 @@ MINI_PACKAGES = {
     "opt-oat": ("Dairy > Milk", "l", 1),
     "opt-cheddar": ("Dairy > Cheese", "kg", 0.5),
 }
-_TABLES = [*(f"catalog.{t}" for t in _MART_DDL), "staging.standard_basket"]
+_TABLES = [*(f"catalog.{t}" for t in _MART_DDL), "catalog.fct_current_prices", "staging.standard_basket"]
+
+
+def build_current_prices(settings, work_dir) -> None:
+    """Build catalog.fct_current_prices from the tables present with the project's own model."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.defs.dbt.project import dbt_env
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    env = {**os.environ, **dbt_env(settings), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    command = [
+        str(Path(sys.executable).with_name("dbt")), "run", "--select", "fct_current_prices",
+        "--project-dir", str(project), "--profiles-dir", str(project), "--target", "catalog",
+        "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=project)
+    assert result.returncode == 0, f"dbt run fct_current_prices failed:\n{result.stdout[-4000:]}"
 
 
 class MiniCatalog:
-    def __init__(self, settings):
+    def __init__(self, settings, work_dir: Path):
         self.settings = settings
+        self.work_dir = work_dir
         self.created: list[str] = []  # tables renamed aside
+
+    def publish(self) -> None:
+        """Rebuild catalog.fct_current_prices after prices were added (what a catalog build does)."""
+        build_current_prices(self.settings, self.work_dir)
 
     def connect(self):
         import psycopg
@@ -118,17 +145,19 @@ class MiniCatalog:
         return psycopg.connect(self.settings.database_url("catalog", "smartcart_transform"), autocommit=True)
 
     def add_price(self, store_key: str, product_key: str, price: float, day: str = MINI_DATE, in_stock=True):
+        """One observation in fct_prices_daily (call ``publish`` to make it current)."""
         retailer = next(s[1] for s in MINI_STORES if s[0] == store_key)
         with self.connect() as conn:
             conn.execute(
-                "insert into catalog.fct_prices_daily (price_id, price_date, store_key, product_key, retailer,"
-                " price, is_promotion, currency, in_stock, source, run_id, fetched_at)"
-                " values (%s, %s, %s, %s, %s, %s, false, 'AUD', %s, 'test', 'opt-run', now())",
+                "insert into catalog.fct_prices_daily (price_id, price_date, store_key, product_key,"
+                " retailer_product_key, retailer, price, is_promotion, currency, in_stock, source, run_id,"
+                " fetched_at) values (%s, %s, %s, %s, %s, %s, %s, false, 'AUD', %s, 'test', 'opt-run', now())",
                 (
                     f"opt-{day}-{store_key}-{product_key}",
                     day,
                     store_key,
                     product_key,
+                    f"{retailer}:{product_key}",
                     retailer,
                     price,
                     in_stock,
@@ -165,6 +194,10 @@ class MiniCatalog:
             self.add_price(store, product, price)
         # An older, cheaper day at opt-s1 that must be ignored (not the store's latest date).
         self.add_price("opt-s1", "opt-cheddar", 0.10, day="2026-03-01")
+        # Out of stock on the latest day at opt-s2, in stock (and cheap) the day before: not current.
+        self.add_price("opt-s2", "opt-cheddar", 0.20, day="2026-03-01")
+        self.add_price("opt-s2", "opt-cheddar", 0.20, day=MINI_DATE, in_stock=False)
+        self.publish()
 
     def teardown(self) -> None:
         import psycopg
@@ -182,10 +215,43 @@ class MiniCatalog:
 
 
 @pytest.fixture(scope="module")
-def mini_catalog(warehouse_settings):
-    catalog = MiniCatalog(warehouse_settings)
+def mini_catalog(warehouse_settings, tmp_path_factory):
+    catalog = MiniCatalog(warehouse_settings, tmp_path_factory.mktemp("mini_dbt"))
     catalog.setup()
     try:
         yield catalog
     finally:
         catalog.teardown()
+
+
+# --- the HTTP app served for real ----------------------------------------------------------------
+def serve_in_thread(app):
+    """Start ``app`` under uvicorn on a free port; returns (base url, stop function)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+
+    def stop():
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """``serve_app(app) -> (url, stop)``: uvicorn on a free port in a thread."""
+    return serve_in_thread

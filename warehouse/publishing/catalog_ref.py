@@ -19,6 +19,13 @@ from warehouse.platform.config import Settings
 TRANSFORM_ROLE = Role.TRANSFORM
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
+# Current prices are the catalog's own rule (catalog.fct_current_prices), copied at the canonical
+# grain of catalog_ref.current_prices (one price per store x product), not restated here.
+CURRENT_PRICES_SQL = (
+    "select store_key, product_key, price_date, price, unit_price"
+    " from catalog.fct_current_prices where is_cheapest_listing"
+)
+
 # target table -> (columns, catalog relation, expression per column with {name} placeholders)
 _PRODUCT_COLUMNS = {
     "product_key": "product_key",
@@ -83,7 +90,7 @@ def publish_catalog_ref(settings: Settings) -> CatalogRefSummary:
         psycopg.connect(settings.database_url("behavior", TRANSFORM_ROLE)) as behavior,
     ):
         product_cols, store_cols = _columns(catalog, "dim_product"), _columns(catalog, "dim_store")
-        if not product_cols or not store_cols:
+        if not product_cols or not store_cols or not _columns(catalog, "fct_current_prices"):
             raise RuntimeError("the catalog mart is not built yet: run the catalog pipeline first")
         with behavior.transaction():
             behavior.execute(
@@ -106,8 +113,7 @@ def publish_catalog_ref(settings: Settings) -> CatalogRefSummary:
             prices = _stream(
                 catalog,
                 behavior,
-                "select distinct on (store_key, product_key) store_key, product_key, price_date, price, unit_price"
-                " from catalog.fct_prices_daily order by store_key, product_key, price_date desc",
+                CURRENT_PRICES_SQL,
                 "catalog_ref.current_prices",
                 ["store_key", "product_key", "price_date", "price", "unit_price"],
             )

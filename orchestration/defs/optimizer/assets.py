@@ -13,19 +13,16 @@ from warehouse.platform.access.roles import Role
 
 OPTIMIZER_ROLE = Role.TRANSFORM
 
+# The catalog's current prices (catalog.fct_current_prices, the one definition of the rule), one
+# per store x canonical product (its cheapest listing), named for the split summary.
 CURRENT_PRICES_SQL = """
-with latest as (select max(price_date) as price_date from catalog.fct_prices_daily)
-select distinct on (f.store_key, f.product_key)
-       s.store_name || ' (' || s.retailer || ' ' || s.store_id || ')' as store_label,
-       p.product_key, p.product_name, f.price, latest.price_date
-from catalog.fct_prices_daily as f
-join latest on f.price_date = latest.price_date
+select s.store_name || ' (' || s.retailer || ' ' || s.store_id || ')' as store_label,
+       p.product_key, p.product_name, f.price, max(f.price_date) over () as price_date
+from catalog.fct_current_prices as f
 join catalog.dim_store as s on s.store_key = f.store_key
 join catalog.dim_product as p on p.product_key = f.product_key
-where f.in_stock
--- product_key is the canonical (cross-retailer) product: should a store list it under two retailer
--- keys the same day, take the cheaper listing, so each (store, product) is offered once.
-order by f.store_key, f.product_key, f.price
+where f.is_cheapest_listing
+order by f.store_key, f.product_key
 """
 
 
@@ -46,7 +43,7 @@ def choose_sample_basket(rows: list[tuple], basket_size: int) -> list[tuple[str,
 
 @dg.asset(
     deps=[
-        dg.AssetKey(["catalog", "fct_prices_daily"]),
+        dg.AssetKey(["catalog", "fct_current_prices"]),
         dg.AssetKey(["catalog", "dim_store"]),
         dg.AssetKey(["catalog", "dim_product"]),
     ],
@@ -60,7 +57,7 @@ def sample_basket_split(
     with warehouse.connect("catalog", OPTIMIZER_ROLE) as conn:
         rows = conn.execute(CURRENT_PRICES_SQL).fetchall()
         if not rows:
-            raise dg.Failure("no current prices in catalog.fct_prices_daily: build the catalog mart first")
+            raise dg.Failure("no current prices in catalog.fct_current_prices: build the catalog mart first")
         price_date = rows[0][4]
         names = {product_key: name for _, product_key, name, _, _ in rows}
         basket = choose_sample_basket(rows, config.basket_size)

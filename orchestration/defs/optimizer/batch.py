@@ -32,10 +32,10 @@ BEHAVIOR_ROLE = Role.INGEST  # the behaviour raw writer; reads the events it rep
 
 BATCH_SHARDS = 4
 batch_shards = dg.StaticPartitionsDefinition([f"shard-{n}-of-{BATCH_SHARDS}" for n in range(BATCH_SHARDS)])
-# The batch solves on the latest prices: each shard reads the newest day of the mart.
+# The batch solves on the current prices (catalog.fct_current_prices), built by the newest run.
 MART = [
     dg.AssetDep(["catalog", table], partition_mapping=dg.LastPartitionMapping())
-    for table in ("fct_prices_daily", "dim_store", "dim_product")
+    for table in ("fct_current_prices", "dim_store", "dim_product")
 ]
 
 
@@ -99,7 +99,7 @@ def basket_splits_batch(
             seed_lines = [StandardLine(*row) for row in conn.execute(SEED_SQL)]
             packaged = {row[0]: tuple(row[1:]) for row in conn.execute(PACKAGED_SQL)}
     if not snapshot.offers:
-        raise dg.Failure("no current prices in catalog.fct_prices_daily: build the catalog mart first")
+        raise dg.Failure("no current prices in catalog.fct_current_prices: build the catalog mart first")
     with warehouse.connect("behavior", BEHAVIOR_ROLE) as conn:
         lists = replay_saved_lists(conn.execute(SAVED_LIST_EVENTS_SQL).fetchall())
 

@@ -14,7 +14,7 @@ parse_manifest()
 CATALOG_REF_TABLES = {
     "products": "catalog/dim_product",
     "stores": "catalog/dim_store",
-    "current_prices": "catalog/fct_prices_daily",
+    "current_prices": "catalog/fct_current_prices",
 }
 
 
