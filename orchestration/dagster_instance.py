@@ -10,14 +10,47 @@ DAGSTER_ROLE = "smartcart_dagster"
 
 INSTANCE_YAML = """\
 # Written by smartcart; the storage URL comes from the environment, never from this file.
+# docs/deploy.md shows the production version: the same keys, other settings.
 storage:
   postgres:
     postgres_url:
       env: SMARTCART_DAGSTER_STORAGE_URL
+# Runs wait in a queue. One run per (asset group, partition) at a time: the day partitions of the
+# catalog and the shard partitions of the optimizer batch never share a key, so the partition tag
+# is that pair. A second run of the same partition stays QUEUED until the first finishes.
+# The default launcher, plus a run-worker health check: a run whose worker died is marked failed
+# and its leftover children are stopped (orchestration/dagster_launcher.py).
+run_launcher:
+  module: orchestration.dagster_launcher
+  class: SmartcartRunLauncher
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 5
+concurrency:
+  # Runs wait in the queue (the QueuedRunCoordinator). One run per (asset group, partition) at a
+  # time: the day partitions of the catalog and the shard partitions of the optimizer batch never
+  # share a key, so the partition tag is that pair. A second run of the same partition (or of the
+  # same backfill range) stays QUEUED until the first finishes.
+  runs:
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: dagster/asset_partition_range_start
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+  # Steps in a pool run one at a time across all runs: dbt builds of one target never overlap.
+  pools:
+    default_limit: 1
 telemetry:
   enabled: false
 """
-
 
 def sqlalchemy_psycopg2_url(url: str) -> str:
     """dagster-postgres needs the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3 for postgresql://)."""

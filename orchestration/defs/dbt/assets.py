@@ -58,6 +58,7 @@ class CatalogDbtTranslator(DagsterDbtTranslator):
     name="catalog_dbt_models",
     partitions_def=scrape_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="dbt_catalog",  # one catalog dbt build at a time across runs (dagster.yaml: pools default_limit 1)
 )
 def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build --target catalog` over the run's days: staging, matching, catalog marts, with their tests."""

@@ -53,7 +53,11 @@ dbt_behavior_resource = DbtCliResource(
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path, project=dbt_project, select="tag:trends", name="trends_dbt_models"
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select="tag:trends",
+    name="trends_dbt_models",
+    pool="dbt_behavior",  # one behaviour dbt build at a time across runs
 )
 def trends_dbt_models(
     context: dg.AssetExecutionContext, dbt_behavior: DbtCliResource, warehouse: WarehouseResource
