@@ -36,9 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from orchestration.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, dbt_executable  # noqa: E402
-from warehouse import cluster  # noqa: E402
-from warehouse.bootstrap import bootstrap  # noqa: E402
-from warehouse.config import Settings  # noqa: E402
+from warehouse.platform import cluster  # noqa: E402
+from warehouse.platform.bootstrap import bootstrap  # noqa: E402
+from warehouse.platform.config import Settings  # noqa: E402
 
 START = dt.date(2026, 1, 5)
 

@@ -30,9 +30,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from warehouse import cluster  # noqa: E402
-from warehouse.bootstrap import bootstrap  # noqa: E402
-from warehouse.config import Settings  # noqa: E402
+from warehouse.platform import cluster  # noqa: E402
+from warehouse.platform.bootstrap import bootstrap  # noqa: E402
+from warehouse.platform.config import Settings  # noqa: E402
 
 # The mart's own columns and types (checked against its dbt contract in main()), with
 # realistic cardinalities: 20 stores, 50,000 products, ids as 32-character md5 hex.
@@ -85,7 +85,7 @@ EXPORT_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
 import adbc_driver_postgresql.dbapi  # noqa: F401  (driver load is not export time)
-from warehouse.deliveries.export import export_query
+from warehouse.publishing.deliveries.export import export_query
 url, out, query = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 start = time.perf_counter()
 schema, files = export_query(url, query, out, "fct_prices_daily", partition_by="price_date", unique_columns=("price_id",))

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
-from warehouse import cluster  # noqa: E402
-from warehouse.bootstrap import bootstrap  # noqa: E402
-from warehouse.config import DATABASES, Settings, url_env_var  # noqa: E402
-from warehouse.ingestion import ingest_dropzone, parse_event_file  # noqa: E402
-from warehouse.simulator import SimulationConfig, simulate, synthetic_catalog  # noqa: E402
+from warehouse.demo.simulator import SimulationConfig, simulate, synthetic_catalog  # noqa: E402
+from warehouse.landing.ingestion import ingest_dropzone, parse_event_file  # noqa: E402
+from warehouse.platform import cluster  # noqa: E402
+from warehouse.platform.bootstrap import bootstrap  # noqa: E402
+from warehouse.platform.config import DATABASES, Settings, url_env_var  # noqa: E402
 
 
 def fresh_settings() -> Settings:
@@ -97,7 +97,7 @@ def bench_ingestion(settings: Settings, events: int, users: int, files: int) -> 
     parse_file = parse_event_file(sim.files[0])
     parse_rate = len(parse_file.events) / (time.perf_counter() - parse_started)
     started = time.perf_counter()
-    summary = ingest_dropzone(settings, dropzone)
+    summary = ingest_dropzone(settings, dropzone, settle=0)  # files were renamed in complete
     ingest_s = time.perf_counter() - started
     return {
         "simulated_events": sim.events,

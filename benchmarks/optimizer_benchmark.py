@@ -132,9 +132,9 @@ def http_latency(n: int) -> list[tuple[str, str]]:
 
     import psycopg
 
-    from warehouse import cluster
-    from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.platform import cluster
+    from warehouse.platform.bootstrap import bootstrap
+    from warehouse.platform.config import Settings
 
     home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
     os.chmod(home, 0o755)

@@ -8,7 +8,7 @@ For each case (products x branches = observations) on a temporary embedded clust
    (``/api/feed/products``, pages of ``--page-size``: what large chains give bulk consumers) by
    ``python -m scrapers.crawl`` in a subprocess, exactly as Dagster runs it (all pipelines on,
    items handed over per page);
-2. ``warehouse.loading.load_crawl_landing`` replaces the partition (delete + COPY + checks + run
+2. ``warehouse.landing.loading.load_crawl_landing`` replaces the partition (delete + COPY + checks + run
    record, one transaction) as the scraper role;
 3. a plain ``COPY FROM STDIN`` of the same landing file into a table of the same definition
    (``like raw.price_observations including all``), in the same run: the physical limit here.
@@ -77,7 +77,7 @@ def plain_copy_seconds(url: str, path: Path) -> float:
 def run_case(settings, products: int, stores: int, page_size: int, work: Path) -> dict:
     from scrapers.crawl import run_crawl_subprocess
     from scrapers.demo_market import launch
-    from warehouse.loading import load_crawl_landing
+    from warehouse.landing.loading import load_crawl_landing
 
     run_id = f"bench-{products}x{stores}-{int(time.time())}"
     landing_dir = work / run_id
@@ -129,8 +129,8 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=5000)
     args = parser.parse_args()
 
-    from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.platform.bootstrap import bootstrap
+    from warehouse.platform.config import Settings
 
     home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
     os.chmod(home, 0o755)
@@ -139,7 +139,7 @@ def main() -> int:
             os.environ.pop(key)
     os.environ["SMARTCART_HOME"] = str(home)
     settings = Settings.from_env()
-    from warehouse import cluster
+    from warehouse.platform import cluster
 
     try:
         bootstrap(settings)

@@ -92,7 +92,7 @@ def _basket_main(args: argparse.Namespace) -> int:
 
     from optimizer.catalog import APP_ROLE, load_snapshot
     from optimizer.shopping import BasketError, format_result, optimize_basket
-    from warehouse.config import ConfigurationError, Settings
+    from warehouse.platform.config import ConfigurationError, Settings
 
     request = read_basket(args.basket)
     try:

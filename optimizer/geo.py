@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from warehouse.domain.regions import normalise_postcode
+
 EARTH_RADIUS_KM = 6371.0088
 MIN_PREFIX = 2
 
@@ -23,10 +25,6 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def normalise_postcode(postcode: str) -> str:
-    return "".join(str(postcode).split()).upper()
 
 
 @dataclass(frozen=True)

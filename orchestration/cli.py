@@ -1,19 +1,18 @@
-"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery."""
+"""The `smartcart` command: demo, db, ui, market, optimize, serve, delivery, docs, dbt."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import fcntl
-import json
 import os
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from warehouse.config import DATABASES, ConfigurationError, Settings
+from orchestration.run_reports import failure_messages
+from warehouse.platform.config import ConfigurationError, Settings
 
 
 def _date(value: str | None):
@@ -24,46 +23,6 @@ def _date(value: str | None):
 
 def _print(message: str = "") -> None:
     print(message, flush=True)
-
-
-# --- db ---------------------------------------------------------------------------------
-def cmd_db(args: argparse.Namespace) -> int:
-    from warehouse import cluster
-    from warehouse.bootstrap import bootstrap
-
-    settings = Settings.from_env()
-    if args.action == "start":
-        report = bootstrap(settings)
-        where = f"127.0.0.1:{report.port}" if report.port else "external servers"
-        applied = {db: v for db, v in report.migrations_applied.items() if v}
-        _print(
-            f"SmartCart databases ready on {where} (home {settings.home}); migrations applied now: {applied or 'none'}"
-        )
-        return 0
-    if args.action == "stop":
-        was_running = cluster.stop(settings)
-        _print("embedded cluster stopped" if was_running else "embedded cluster was not running")
-        return 0
-    if args.action == "status":
-        for database in DATABASES:
-            kind = (
-                "embedded"
-                if settings.is_embedded(database)
-                else "external (" + f"SMARTCART_{database.upper()}_URL)"
-            )
-            _print(f"{database:9s} {kind}")
-        if settings.uses_embedded_cluster:
-            running = cluster.is_running(settings)
-            port = cluster.read_cluster_state(settings).port if running else None
-            _print(
-                f"embedded cluster: {'running on 127.0.0.1:' + str(port) if running else 'stopped'} ({settings.cluster_dir})"
-            )
-            return 0 if running else 3
-        return 0
-    if args.action == "url":
-        _print(settings.database_url(args.database, args.role))
-        return 0
-    raise AssertionError(args.action)
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -118,23 +77,6 @@ def run_catalog_pipeline(
         )
 
 
-def failure_messages(result) -> list[str]:
-    """The root-cause messages of a failed run's steps (through retries and chained errors)."""
-    messages = []
-    for event in result.all_events:
-        if event.event_type_value != "STEP_FAILURE":
-            continue
-        error, found = event.event_specific_data.error, []
-        while error is not None:
-            # Drop the exception's class name: ops read the message, the UI keeps the stack.
-            text = re.sub(r"^[\w.]+(Error|Failure|Failed|Exception): ", "", error.message.strip())
-            if text and not text.startswith(("Exceeded max_retries", "Error occurred while executing")):
-                found.append(text)
-            error = error.cause or error.context
-        messages.append(f"step {event.step_key}: " + (found[0] if found else event.message))
-    return messages
-
-
 def summarise_run(result) -> dict:
     """Pull the figures for the demo summary out of a finished Dagster run."""
     materialized = {}
@@ -162,7 +104,7 @@ def summarise_run(result) -> dict:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from scrapers.demo_market import launch
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     settings = Settings.from_env()
     started = time.monotonic()
@@ -216,7 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _print(f"                     verify it with: smartcart delivery verify {delivery.get('path')}")
     if args.shoppers > 0:  # the trends side: simulated shoppers -> vault -> ingestion -> trends mart
-        from orchestration.defs.trends.pipeline import demo_trends
+        from orchestration.demo.trends import demo_trends
 
         with _exclusive(settings, "demo"):
             if not demo_trends(settings, users=args.shoppers, seed=args.seed, say=_print):
@@ -228,7 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.dagster_instance import prepare_dagster_env
     from orchestration.defs.dbt.project import parse_manifest
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     settings = Settings.from_env()
     bootstrap(settings)
@@ -267,27 +209,11 @@ def cmd_market(args: argparse.Namespace) -> int:
             return 0
 
 
-# --- optimize / delivery ----------------------------------------------------------------
-def cmd_delivery(args: argparse.Namespace) -> int:
-    from warehouse.deliveries import verify_delivery
-
-    problems = verify_delivery(Path(args.path))
-    if problems:
-        for problem in problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        return 1
-    manifest = json.loads((Path(args.path) / "manifest.json").read_text())
-    rows = sum(f["rows"] for f in manifest["files"])
-    _print(
-        f"OK {args.path}: {len(manifest['files'])} files, {rows} rows, every checksum, row count and schema matches"
-    )
-    return 0
-
-
+# --- optimize ----------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     """The optimizer HTTP service (product search, basket splits); OpenAPI at /docs."""
     from optimizer.service.app import serve
-    from warehouse.bootstrap import bootstrap
+    from warehouse.platform.bootstrap import bootstrap
 
     bootstrap(Settings.from_env())  # cluster up, migrations and grants applied (idempotent)
     _print(f"SmartCart optimizer API on http://{args.host}:{args.port} (OpenAPI: /docs)")
@@ -305,16 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--date", default=None, help="scrape date YYYY-MM-DD (default: today)")
     demo.add_argument(
-        "--retailers", default="freshmart,nextmart,cornershop", help="comma-separated retailers to crawl"
+        "--retailers",
+        default=",".join(__import__("scrapers.retailers", fromlist=["DEMO_RETAILERS"]).DEMO_RETAILERS),
+        help="comma-separated retailers to crawl (default: the demo market's, from scrapers/registry/)",
     )
     demo.add_argument("--shoppers", type=int, default=150, help="simulated app shoppers for trends (0: skip)")
     demo.set_defaults(func=cmd_demo)
 
-    db = sub.add_parser("db", help="the embedded PostgreSQL cluster")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
-    db.add_argument("--role", default=None, help="role for `url` (default: the admin role)")
-    db.add_argument("--database", default="catalog", choices=list(DATABASES), help="database for `url`")
-    db.set_defaults(func=cmd_db)
+    __import__("warehouse.platform.db_cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart db ...
 
     ui = sub.add_parser("ui", help="Dagster webserver + daemon on the SmartCart code location")
     ui.add_argument("--host", default="127.0.0.1")
@@ -342,10 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
-    delivery = sub.add_parser("delivery", help="buyer tools for deliveries")
-    delivery.add_argument("action", choices=["verify"])
-    delivery.add_argument("path")
-    delivery.set_defaults(func=cmd_delivery)
+    # smartcart delivery verify|apply|ship, smartcart docs, smartcart dbt ...
+    __import__("orchestration.defs.deliveries.cli", fromlist=["add_parsers"]).add_parsers(sub)
 
     __import__("warehouse.vault.cli", fromlist=["add_parser"]).add_parser(sub)  # smartcart users ...
     return parser

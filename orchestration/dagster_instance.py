@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 DAGSTER_ROLE = "smartcart_dagster"
 

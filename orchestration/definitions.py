@@ -7,6 +7,7 @@ from orchestration.defs.dbt import definitions as dbt_domain
 from orchestration.defs.deliveries import definitions as deliveries_domain
 from orchestration.defs.ingestion import definitions as ingestion_domain
 from orchestration.defs.jobs import catalog_pipeline
+from orchestration.defs.operations import definitions as operations_domain
 from orchestration.defs.optimizer import definitions as optimizer_domain
 from orchestration.defs.quality import definitions as quality_domain
 from orchestration.defs.resources import WarehouseResource
@@ -22,5 +23,6 @@ defs = dg.Definitions.merge(
     ingestion_domain.defs,
     trends_domain.defs,
     quality_domain.defs,
+    operations_domain.defs,
     dg.Definitions(jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}),
 )

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scrapers.landing import (
+from warehouse.domain.landing import (
     CRAWL_STATS_FILE,
     STATUS_FAILED,
     STATUS_SUCCEEDED,

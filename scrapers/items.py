@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from scrapers.landing import PRICE_OBSERVATION_COLUMNS, STORE_COLUMNS
+from warehouse.domain.landing import PRICE_OBSERVATION_COLUMNS, STORE_COLUMNS
 
 
 def _json_value(value: Any) -> Any:

@@ -1,22 +1,22 @@
-"""Where each configured retailer lives on the demo market (one process serves them all).
+"""Which retailers are configured and where each lives: a thin view of ``scrapers.registry``.
 
-Real deployments pass each retailer's own site URL; ``smartcart demo``/``ui`` and the Dagster
-assets derive them from one market root with ``site_url``. Free of Scrapy imports (Dagster uses it).
+Real deployments crawl each entry's ``site_url``; ``smartcart demo``/``ui`` and the Dagster assets
+derive the demo retailers' URLs from one market root with ``site_url``. Free of Scrapy imports
+(Dagster uses it).
 """
 
 from __future__ import annotations
 
-# retailer (spider name) -> path under the market root that the spider takes as base_url
-DEMO_SITE_PATHS: dict[str, str] = {
-    "freshmart": "",
-    "nextmart": "/nextmart",
-    "cornershop": "/cornershop/sitemap.xml",
-}
-RETAILERS: tuple[str, ...] = tuple(DEMO_SITE_PATHS)
+from scrapers.registry import get_retailer, load_registry, retailer_names
+
+__all__ = ["DEMO_RETAILERS", "RETAILERS", "load_registry", "retailer_names", "site_url"]
+
+# The registry is read at import; tests that register shops at run time call retailer_names().
+RETAILERS: tuple[str, ...] = retailer_names()
+DEMO_RETAILERS: tuple[str, ...] = retailer_names(demo_only=True)
 
 
-def site_url(market_url: str, retailer: str) -> str:
-    """The base_url of ``retailer``'s spider on the demo market rooted at ``market_url``."""
-    if retailer not in DEMO_SITE_PATHS:
-        raise KeyError(f"unknown retailer {retailer!r}; configured: {', '.join(DEMO_SITE_PATHS)}")
-    return market_url.rstrip("/") + DEMO_SITE_PATHS[retailer]
+def site_url(market_url: str | None, retailer: str) -> str:
+    """The base_url of ``retailer``'s spider: on the demo market rooted at ``market_url`` for the
+    market's own retailers, the entry's ``site_url`` for every other one."""
+    return get_retailer(retailer).base_url(market_url)

@@ -4,7 +4,8 @@ tighten it (or, for the local demo market only, relax the delay) through ``polit
 
 BOT_NAME = "smartcart"
 SMARTCART_VERSION = "0.1"
-SPIDER_MODULES = ["scrapers.spiders"]
+# Spiders are built from the retailer registry (scrapers/registry/*.yaml), one per entry.
+SPIDER_LOADER_CLASS = "scrapers.spiders.loader.RegistrySpiderLoader"
 NEWSPIDER_MODULE = "scrapers.spiders"
 
 # Politeness: identify ourselves, obey robots.txt, adapt to the site's latency, cap concurrency.
@@ -57,3 +58,6 @@ SMARTCART_ITEM_BATCHES = True
 # Set per crawl by scrapers.crawl: where the landing files go.
 SMARTCART_LANDING_DIR = None
 SMARTCART_DEFAULT_CURRENCY = None
+# Set per retailer from its registry entry: how its pages write numbers ("de_DE" / ",").
+SMARTCART_PRICE_LOCALE = None
+SMARTCART_DECIMAL_SEPARATOR = None

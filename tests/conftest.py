@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings, url_env_var
+from warehouse.platform import cluster
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, Settings, url_env_var
 
 # The tests use fixed days from 2025 on; day partitions default to the last 30 days only.
 os.environ.setdefault("SMARTCART_PARTITIONS_START", "2024-01-01")
@@ -28,11 +28,14 @@ def warehouse_settings() -> Settings:
     home = Path(tempfile.mkdtemp(prefix="smartcart-test-"))
     os.chmod(home, 0o755)
     saved = {
-        k: os.environ.get(k) for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]
+        k: os.environ.get(k)
+        for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", "SMARTCART_PG_MEMORY", *map(url_env_var, DATABASES)]
     }
     for key in saved:
         os.environ.pop(key, None)
     os.environ["SMARTCART_HOME"] = str(home)
+    # Tests run several clusters at once on shared machines: a small memory budget each.
+    os.environ["SMARTCART_PG_MEMORY"] = os.environ.get("SMARTCART_TEST_PG_MEMORY", "512MB")
     settings = Settings.from_env()
     try:
         bootstrap(settings)

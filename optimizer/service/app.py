@@ -68,7 +68,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app. ``catalog_url`` defaults to the embedded cluster's URL for smartcart_app_api."""
     if catalog_url is None:
-        from warehouse.config import Settings
+        from warehouse.platform.config import Settings
 
         catalog_url = Settings.from_env().database_url("catalog", APP_ROLE)
     ttl = float(cache_ttl_seconds or os.environ.get("SMARTCART_OPTIMIZER_CACHE_TTL") or DEFAULT_TTL_SECONDS)

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 import psycopg
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 
 class WarehouseResource(dg.ConfigurableResource):

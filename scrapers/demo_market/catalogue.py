@@ -26,6 +26,8 @@ import zlib
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
+from warehouse.domain.gtin import gtin_check_digit
+
 # (category path, product noun, adjectives, sizes, base price per size unit range, brands)
 # Sizes are (text, quantity in base unit, base unit) where base unit is kg, l or each.
 _CATEGORIES: list[
@@ -238,19 +240,29 @@ class RetailerProfile:
     missing_price_rate: float  # records served without a price (a real API quirk)
 
 
-RETAILERS: dict[str, RetailerProfile] = {
-    "freshmart": RetailerProfile("freshmart", "FreshMart", "", 1.0, 1.0, 0.0, 1 / 150),
-    "nextmart": RetailerProfile("nextmart", "NextMart", "/nextmart", 0.9, 0.97, 0.05, 0.0),
-    "cornershop": RetailerProfile("cornershop", "Corner Shop", "/cornershop", 0.85, 1.05, 0.05, 0.0),
-}
+def _demo_profiles() -> dict[str, RetailerProfile]:
+    """The market's fictional chains are the registry entries with a ``demo`` section, in order."""
+    from scrapers.registry import load_registry
+
+    entries = [e for e in load_registry().values() if e.demo is not None]
+    entries.sort(key=lambda e: (e.demo.order, e.name))  # type: ignore[union-attr]
+    return {
+        e.name: RetailerProfile(
+            e.name,
+            e.display_name,
+            e.demo.prefix,
+            e.demo.carries,
+            e.demo.price_level,  # type: ignore[union-attr]
+            e.demo.gtin_dropped,
+            e.demo.missing_price_rate,  # type: ignore[union-attr]
+        )  # fmt: skip
+        for e in entries
+    }
+
+
+RETAILERS: dict[str, RetailerProfile] = _demo_profiles()
 
 SHRINK_EPOCH = dt.date(2026, 1, 1)  # shrink days fall within the year after this
-
-
-def gtin_check_digit(body: str) -> str:
-    """GS1 check digit for the digits before it (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
 
 
 def _money(value: float) -> Decimal:

@@ -1,7 +1,7 @@
 """LandingWriterPipeline: clean items streamed to ``price_observations.tsv`` (COPY text format)
 and ``stores.jsonl``.
 
-The last pipeline. Spiders never write to the database: ``warehouse.loading`` COPYs these files.
+The last pipeline. Spiders never write to the database: ``warehouse.landing.loading`` COPYs these files.
 """
 
 from __future__ import annotations
@@ -10,8 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from scrapers.items import PriceObservation, Store
-from scrapers.landing import PRICE_OBSERVATION_COLUMNS, PRICE_OBSERVATIONS_FILE, STORES_FILE, copy_text_line
 from scrapers.pipelines._base import CopyTextWriter, JsonLinesWriter, StatsMixin, landing_dir_from_settings
+from warehouse.domain.landing import (
+    PRICE_OBSERVATION_COLUMNS,
+    PRICE_OBSERVATIONS_FILE,
+    STORES_FILE,
+    copy_text_line,
+)
 
 
 class LandingWriterPipeline(StatsMixin):

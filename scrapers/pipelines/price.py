@@ -2,57 +2,46 @@
 
 from __future__ import annotations
 
-import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from scrapers.items import PriceObservation
 from scrapers.pipelines._base import StatsMixin
+from warehouse.domain import prices
+from warehouse.domain.prices import AmbiguousPrice, PriceParseError
+
+__all__ = ["AmbiguousPrice", "PriceParseError", "PricePipeline", "parse_price"]
 
 _CENTS = Decimal("0.01")
-# Symbols that name one currency; a bare "$" does not, so the retailer's configured currency decides.
-_SYMBOLS = {"A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "US$": "USD", "£": "GBP", "€": "EUR"}
-_CODE = re.compile(r"\b([A-Z]{3})\b")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 
 
-class PriceParseError(ValueError):
-    pass
-
-
-def parse_price(value: Any) -> tuple[Decimal, str | None]:
-    """Return (amount rounded to cents, currency code if the text names one)."""
-    if isinstance(value, bool) or value is None:
-        raise PriceParseError(f"not a price: {value!r}")
-    if isinstance(value, (int, float, Decimal)):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise PriceParseError(f"not a price: {value!r}") from None
-        currency = None
-    elif isinstance(value, str):
-        text = value.strip()
-        currency = next((code for symbol, code in _SYMBOLS.items() if symbol in text), None)
-        if currency is None and (match := _CODE.search(text)):
-            currency = match.group(1)
-        numbers = _NUMBER.findall(text.replace(" ", ""))
-        if len(numbers) != 1:
-            raise PriceParseError(f"unparseable price: {value!r}")
-        amount = Decimal(numbers[0].replace(",", ""))
-    else:
-        raise PriceParseError(f"not a price: {value!r}")
-    if not amount.is_finite():
-        raise PriceParseError(f"not a finite price: {value!r}")
+def parse_price(
+    value: Any, *, locale: str | None = None, decimal_separator: str | None = None
+) -> tuple[Decimal, str | None]:
+    """(amount rounded to cents, currency code if the text names one): see ``warehouse.domain.prices``."""
+    amount, currency = prices.parse_price(value, locale=locale, decimal_separator=decimal_separator)
     return amount.quantize(_CENTS, rounding=ROUND_HALF_UP), currency
 
 
 class PricePipeline(StatsMixin):
-    def __init__(self, default_currency: str | None = None):
+    def __init__(
+        self,
+        default_currency: str | None = None,
+        locale: str | None = None,
+        decimal_separator: str | None = None,
+    ):
         self.default_currency = default_currency
+        # how the retailer writes numbers (from its registry entry): "1.234" is then not ambiguous
+        self.locale = locale
+        self.decimal_separator = decimal_separator
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PricePipeline:
-        pipeline = cls(default_currency=crawler.settings.get("SMARTCART_DEFAULT_CURRENCY"))
+        pipeline = cls(
+            default_currency=crawler.settings.get("SMARTCART_DEFAULT_CURRENCY"),
+            locale=crawler.settings.get("SMARTCART_PRICE_LOCALE"),
+            decimal_separator=crawler.settings.get("SMARTCART_DECIMAL_SEPARATOR"),
+        )
         pipeline.stats = crawler.stats
         return pipeline
 
@@ -60,7 +49,9 @@ class PricePipeline(StatsMixin):
         if not isinstance(item, PriceObservation) or item.reject_reason:
             return item
         try:
-            price, price_currency = parse_price(item.price)
+            price, price_currency = parse_price(
+                item.price, locale=self.locale, decimal_separator=self.decimal_separator
+            )
         except PriceParseError as exc:
             item.reject(str(exc))
             return item
@@ -78,7 +69,9 @@ class PricePipeline(StatsMixin):
         if item.was_price is not None and item.was_price != "":
             # A broken "was" price is not worth losing the observation for.
             try:
-                was_price, _ = parse_price(item.was_price)
+                was_price, _ = parse_price(
+                    item.was_price, locale=self.locale, decimal_separator=self.decimal_separator
+                )
                 item.was_price = was_price if was_price >= 0 else None
             except PriceParseError:
                 item.was_price = None

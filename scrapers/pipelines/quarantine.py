@@ -8,8 +8,8 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from scrapers.landing import REJECTED_ITEMS_FILE
 from scrapers.pipelines._base import JsonLinesWriter, StatsMixin, landing_dir_from_settings
+from warehouse.domain.landing import REJECTED_ITEMS_FILE
 
 
 class QuarantinedItem(DropItem):

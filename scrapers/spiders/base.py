@@ -9,7 +9,8 @@ the source's keys (dotted paths such as ``pricing.now``) to ``scrapers.items`` f
   re-fetched and, if still broken, the page is quarantined; failed requests are counted.
 - ``PagedJsonApiSpider``: a paged JSON search/browse API (freshmart).
 - ``NextDataSpider``: a Next.js site: ``__NEXT_DATA__`` listings + JSON-LD product pages (nextmart).
-- ``SitemapJsonLdSpider``: any shop with a sitemap and schema.org JSON-LD (cornershop).
+- ``SitemapJsonLdSpider``: any shop with sitemaps and schema.org JSON-LD, microdata or RDFa
+  (cornershop and every shop registered as ``schema_org_sitemap``).
 
 Spiders yield raw values; pipelines clean them.
 """
@@ -27,6 +28,8 @@ import scrapy
 from scrapy import exceptions as scrapy_exceptions
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.spiders import SitemapSpider
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.internet.error import (
     ConnectionLost,
     ConnectionRefusedError,
@@ -38,7 +41,8 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from scrapers.items import ItemBatch, PriceObservation, RejectedPage, Store
-from scrapers.landing import source_for
+from scrapers.structured_data import SchemaOffer, StructuredDataError, extract_page
+from warehouse.domain.landing import source_for
 
 FAILED_REQUESTS_STAT = "smartcart/request_failures"
 FIRST_FAILURE_STAT = "smartcart/first_failure"
@@ -88,6 +92,14 @@ def lookup(record: Any, path: str) -> Any:
     return value
 
 
+def body_start(response: Response) -> str:
+    """The first 2000 characters of a page kept with its reject (binary bodies decoded loosely)."""
+    try:
+        return response.text[:2000]
+    except AttributeError:  # not a TextResponse (a gzip body, an image)
+        return response.body[:2000].decode("utf-8", "replace")
+
+
 class PageParseError(ValueError):
     """A page's data could not be read (malformed or truncated JSON, no data block)."""
 
@@ -100,6 +112,8 @@ class RetailerSpider(scrapy.Spider):
     product_field_map: ClassVar[dict[str, str]] = {}
     # source keys whose absence means the site changed (the item is quarantined, not guessed)
     required_source_fields: ClassVar[tuple[str, ...]] = ("retailer_product_id", "price")
+    locale: ClassVar[str | None] = None  # CLDR locale of the site's numbers (registry entry)
+    decimal_separator: ClassVar[str | None] = None
     politeness: ClassVar[dict[str, Any]] = {}
     time_machine: ClassVar[bool] = True  # send DATE_HEADER (the demo market honours it)
 
@@ -120,6 +134,8 @@ class RetailerSpider(scrapy.Spider):
         super().update_settings(settings)
         settings.setdict(cls.politeness, priority="spider")
         settings.set("SMARTCART_DEFAULT_CURRENCY", cls.currency, priority="spider")
+        settings.set("SMARTCART_PRICE_LOCALE", cls.locale, priority="spider")
+        settings.set("SMARTCART_DECIMAL_SEPARATOR", cls.decimal_separator, priority="spider")
 
     # requests -----------------------------------------------------------------
     def request(self, url: str, callback: Any, count: bool = True, **kwargs: Any) -> scrapy.Request:
@@ -175,7 +191,7 @@ class RetailerSpider(scrapy.Spider):
             return
         stats.inc_value(PAGES_STAT)
         stats.inc_value(PAGES_QUARANTINED_STAT)
-        payload = {"url": response.url, "status": response.status, "body_start": response.text[:2000]}
+        payload = {"url": response.url, "status": response.status, "body_start": body_start(response)}
         page = RejectedPage(**self._provenance(response, None, payload))
         page.reject(f"unreadable page after {attempt + 1} fetches: {error}")
         yield page
@@ -490,35 +506,39 @@ class NextDataSpider(RetailerSpider):
         )
 
 
-class SitemapJsonLdSpider(RetailerSpider):
-    """Any shop with a sitemap whose pages carry schema.org JSON-LD.
+class SitemapJsonLdSpider(RetailerSpider, SitemapSpider):
+    """Any schema.org shop: found through its sitemaps, read through extruct.
 
-    ``base_url`` is the sitemap URL (or the site root, then ``/sitemap.xml``). Store pages
-    (``GroceryStore``/``Store``/``LocalBusiness`` with ``branchCode``) become stores; ``Product``
-    pages yield one observation per ``Offer`` - per branch when the offer names its place
-    (``availableAtOrFrom``), else for the shop's single ``online`` store.
+    ``base_url`` is a sitemap (``.xml``, ``.xml.gz``, an index), the site's ``robots.txt`` (its
+    ``Sitemap:`` lines) or the site root (robots.txt, else ``/sitemap.xml``). Scrapy's
+    ``SitemapSpider`` machinery reads them: indexes, gzip files and gzip content encoding,
+    ``sitemap_follow`` (sub-sitemaps to follow), ``page_filter`` (pages to fetch) and, for
+    incremental crawls, ``modified_since`` (skip entries whose ``lastmod`` is older).
+
+    Pages are read by ``scrapers.structured_data`` (JSON-LD, microdata, RDFa). Store pages
+    (``GroceryStore``/``Store``/``LocalBusiness`` with ``branchCode``) become stores; every offer of
+    every ``Product`` (or ``ProductGroup`` variant) one observation - per branch when the offer
+    names its place (``availableAtOrFrom``), else for the shop's single ``online`` store.
     """
 
-    store_types: ClassVar[set[str]] = {
-        "GroceryStore",
-        "Store",
-        "LocalBusiness",
-        "Supermarket",
-        "ConvenienceStore",
-    }
-    sitemap_follow: ClassVar[str] = ""  # regex: only follow sub-sitemaps matching it ("" = all)
+    sitemap_follow: ClassVar[Any] = [""]  # regexes of sub-sitemaps to follow ("" = all)
     page_filter: ClassVar[str] = ""  # regex: only fetch pages matching it ("" = all)
     online_store_id: ClassVar[str] = "online"
+    modified_since_days: ClassVar[int | None] = None  # registry: only pages changed in the last N days
     required_source_fields = ("retailer_product_id", "price")
+    # item field -> key of the flat record of ``scrapers.structured_data.SchemaOffer``
     product_field_map: ClassVar[dict[str, str]] = {
         "retailer_product_id": "sku",
         "product_name": "name",
-        "brand": "brand.name",
+        "brand": "brand",
         "category_path": "category",
+        "gtin": "gtin",
         "package_size_text": "size",
-        "price": "offer.price",
-        "currency": "offer.priceCurrency",
-        "in_stock": "offer.availability",
+        "price": "price",
+        "was_price": "was_price",
+        "unit_price_text": "unit_price_text",
+        "currency": "currency",
+        "in_stock": "in_stock",
     }
     store_field_map: ClassVar[dict[str, str]] = {
         "store_id": "branchCode",
@@ -530,93 +550,110 @@ class SitemapJsonLdSpider(RetailerSpider):
         "longitude": "geo.longitude",
     }
 
+    def __init__(self, *args: Any, modified_since: str | dt.date | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        follow = self.sitemap_follow if isinstance(self.sitemap_follow, list) else [self.sitemap_follow]
+        self._follow = [re.compile(pattern) for pattern in follow]
+        self._cbs = [(re.compile(self.page_filter), self.parse_page)]
+        self._online_store_emitted = False
+        if modified_since:
+            self.modified_since: dt.date | None = (
+                modified_since
+                if isinstance(modified_since, dt.date)
+                else dt.date.fromisoformat(modified_since)
+            )
+        elif self.modified_since_days is not None:
+            self.modified_since = self.scrape_date - dt.timedelta(days=int(self.modified_since_days))
+        else:
+            self.modified_since = None
+
     def sitemap_url(self) -> str:
-        return self.base_url if self.base_url.endswith(".xml") else f"{self.base_url}/sitemap.xml"
+        path = urlsplit(self.base_url).path
+        return self.base_url if path not in ("", "/") else f"{self.base_url}/robots.txt"
 
     def start_requests(self) -> Iterator[scrapy.Request]:
-        self._online_store_emitted = False
         yield self.request(self.sitemap_url(), self.parse_sitemap, count=False)
 
     def parse_sitemap(self, response: Response) -> Iterable[Any]:
-        from scrapy.utils.sitemap import Sitemap
-
+        """One sitemap, index or robots.txt, through ``SitemapSpider._parse_sitemap``; its requests
+        are re-issued through ``request`` (errback, page accounting, time machine)."""
+        if response.url.endswith("/robots.txt"):
+            self.crawler.stats.inc_value(PAGES_STAT)
+            found = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+            for url in found or [response.urljoin("/sitemap.xml")]:
+                yield self.request(url, self.parse_sitemap)
+            return
+        body = self._get_sitemap_body(response)
+        if body is None:
+            yield from self.unreadable_page(
+                response, PageParseError(f"{response.url} is no sitemap (neither XML nor gzipped XML)")
+            )
+            return
         try:
-            sitemap = Sitemap(response.body)
+            Sitemap(body)
         except Exception as error:  # lxml raises several kinds
             yield from self.unreadable_page(response, PageParseError(f"sitemap is not valid XML ({error})"))
             return
         self.crawler.stats.inc_value(PAGES_STAT)
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            if sitemap.type == "sitemapindex":
-                if not self.sitemap_follow or re.search(self.sitemap_follow, loc):
-                    yield self.request(loc, self.parse_sitemap)
-            elif not self.page_filter or re.search(self.page_filter, loc):
-                yield self.request(loc, self.parse_page)
+        for request in SitemapSpider._parse_sitemap(self, response):
+            callback = self.parse_sitemap if request.callback == self._parse_sitemap else request.callback
+            yield self.request(request.url, callback)
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Drop entries whose ``lastmod`` is older than ``modified_since`` (incremental crawls)."""
+        for entry in entries:
+            lastmod = entry.get("lastmod")
+            if self.modified_since and lastmod:
+                try:
+                    changed = dt.date.fromisoformat(str(lastmod).strip()[:10])
+                except ValueError:
+                    changed = None  # an unreadable lastmod: fetch rather than miss a change
+                if changed is not None and changed < self.modified_since:
+                    self.crawler.stats.inc_value("smartcart/sitemap_unchanged")
+                    continue
+            yield entry
 
     def parse_page(self, response: Response) -> Iterable[Any]:
         try:
-            documents = json_ld_documents(response.text)
-        except PageParseError as error:
-            yield from self.unreadable_page(response, error)
+            stores, offers = extract_page(response.body, response.url)
+        except StructuredDataError as error:
+            yield from self.unreadable_page(response, PageParseError(str(error)))
             return
         self.crawler.stats.inc_value(PAGES_STAT)
-        items: list[Any] = []
-        for document in documents:
-            types = schema_types(document)
-            if types & self.store_types:
-                items.append(self.store_item(document, response))
-            elif "Product" in types:
-                items.extend(self.product_items(document, response))
+        items: list[Any] = [self.store_item(store.node, response) for store in stores]
+        for offer in offers:
+            items.extend(self.offer_items(offer, response))
+        if not items:
+            # A page with no product or store data is unexpected (a category page, a redesign):
+            # quarantined with its reason, the crawl goes on.
+            items.append(self.rejected_page(response, "no schema.org Product or Store data in the page"))
         yield from self.emit(items)
 
-    def product_items(self, product: dict[str, Any], response: Response) -> Iterator[Any]:
-        offers = product.get("offers", [])
-        if isinstance(offers, dict):
-            offers = offers.get("offers", [offers]) if "AggregateOffer" in schema_types(offers) else [offers]
-        gtin = json_ld_gtin(product)
-        brand = product.get("brand")
-        for offer in offers:
-            place = offer.get("availableAtOrFrom") or {}
-            store_id = place.get("branchCode") or place.get("@id") if isinstance(place, dict) else None
-            if not store_id:
-                store_id = self.online_store_id
-                if not self._online_store_emitted:
-                    self._online_store_emitted = True
-                    yield Store(**self._provenance(response, store_id, {"offer": offer}),
-                                store_name=f"{self.retailer} online")  # fmt: skip
-            record = {**product, "offer": offer}
-            record.pop("offers", None)
-            was_price = next(
-                (
-                    spec.get("price")
-                    for spec in _as_list(offer.get("priceSpecification"))
-                    if isinstance(spec, dict)
-                    and str(spec.get("priceType", "")).rsplit("/", 1)[-1]
-                    in ("StrikethroughPrice", "ListPrice")
-                ),
-                None,
-            )
-            extra = {"gtin": gtin, "was_price": was_price}
-            if isinstance(brand, str):
-                extra["brand"] = brand
-            yield self.price_item(record, str(store_id), response, **extra)
-
-    def price_item(
-        self, record: dict[str, Any], store_id: str, response: Response, **extra: Any
-    ) -> PriceObservation:
-        brand = extra.pop("brand", None)
-        item = super().price_item(record, store_id, response, **extra)
-        if brand is not None:
-            item.brand = brand
+    def offer_items(self, offer: SchemaOffer, response: Response) -> Iterator[Any]:
+        store_id = offer.store_ref
+        if not store_id:
+            store_id = self.online_store_id
+            if not self._online_store_emitted:
+                self._online_store_emitted = True
+                yield Store(**self._provenance(response, store_id, {"online": True}),
+                            store_name=f"{self.retailer} online")  # fmt: skip
+        item = self.price_item(offer.as_record(), str(store_id), response)
         if item.currency is None:
             item.currency = self.currency
-        return item
+        if not item.reject_reason and offer.sku is None:
+            item.reject("no sku or productID on the product or its offer")
+        elif not item.reject_reason and offer.price in (None, ""):
+            item.reject(
+                "no price in the product's offers (looked at price, priceSpecification, AggregateOffer)"
+            )
+        yield item
+
+    def rejected_page(self, response: Response, reason: str) -> RejectedPage:
+        self.crawler.stats.inc_value(PAGES_QUARANTINED_STAT)
+        payload = {"url": response.url, "status": response.status, "body_start": body_start(response)}
+        page = RejectedPage(**self._provenance(response, None, payload))
+        page.reject(reason)
+        return page
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+SchemaOrgSitemapSpider = SitemapJsonLdSpider  # the name the registry's format suggests

@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.defs.ingestion.sensors import app_events_dropzone_sensor, dropzone_run_key
 from orchestration.defs.resources import WarehouseResource
-from orchestration.defs.trends.pipeline import TrendsSummary
+from orchestration.demo.trends import TrendsSummary
 from warehouse.vault import Vault
 
 

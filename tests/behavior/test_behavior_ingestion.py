@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse.ingestion import ingest_dropzone, parse_event_file, postcode_region
+from warehouse.landing.ingestion import ingest_dropzone, parse_event_file, postcode_region
 from warehouse.vault import Vault
 
 pytestmark = pytest.mark.integration
@@ -105,7 +105,7 @@ def test_ingest_pseudonymizes_drops_pii_and_loads_whole_file(warehouse_settings,
     summary = ingest_dropzone(warehouse_settings, tmp_path)
     [result] = summary.files
     assert (result.status, result.events_loaded, result.fields_dropped, result.users) == ("loaded", 6, 3, 2)
-    assert not path.exists() and (tmp_path / "processed" / "good.jsonl").exists()
+    assert not path.exists() and (tmp_path / "loaded" / "good.jsonl").exists()
     with Vault.open(warehouse_settings) as vault:
         anon = {
             k: str(v.anonymous_user_id)
@@ -151,7 +151,7 @@ def test_unknown_user_rejects_the_whole_file_without_naming_them(warehouse_setti
     [result] = ingest_dropzone(warehouse_settings, tmp_path).files
     assert result.status == "rejected"
     assert result.reasons[0] == "1 user id(s) unknown to the vault: 1 line(s) (2)"
-    reasons_file = tmp_path / "rejected" / "mixed.reasons.json"
+    reasons_file = tmp_path / "rejected" / "mixed.jsonl.reasons.json"
     assert reasons_file.exists() and stranger not in reasons_file.read_text()
     with _behavior(warehouse_settings) as conn:
         assert conn.execute(

@@ -16,8 +16,8 @@ import pytest
 
 from orchestration.cli import main as smartcart
 from orchestration.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, dbt_executable
-from warehouse.ingestion import ingest_dropzone
-from warehouse.simulator import SimulationConfig, simulate, synthetic_catalog
+from warehouse.demo.simulator import SimulationConfig, simulate, synthetic_catalog
+from warehouse.landing.ingestion import ingest_dropzone
 from warehouse.vault import Vault
 from warehouse.vault.leaks import find_identifier_leaks, find_trends_rows_under_k
 
@@ -266,7 +266,7 @@ def test_trends_delivery_holds_no_identifier_and_no_cell_under_k(trends_world, w
     import duckdb
 
     from orchestration.cli import failure_messages
-    from warehouse.deliveries import verify_delivery
+    from warehouse.publishing.deliveries import verify_delivery
     from warehouse.vault import Vault
 
     result = _run_trends_delivery(warehouse_settings)

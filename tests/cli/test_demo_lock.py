@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from orchestration.cli import _exclusive
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 
 def test_second_demo_waits_for_the_first():

@@ -29,7 +29,7 @@ import pytest
 
 from scrapers.demo_market.catalogue import Catalogue, Product
 from scrapers.pipelines.gtin import normalise_gtin
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"

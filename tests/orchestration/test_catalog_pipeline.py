@@ -12,7 +12,7 @@ import pytest
 from orchestration.cli import failure_messages, run_catalog_pipeline, summarise_run
 from scrapers.demo_market import launch
 from scrapers.demo_market.catalogue import RETAILERS
-from warehouse.deliveries import verify_delivery
+from warehouse.publishing.deliveries import verify_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

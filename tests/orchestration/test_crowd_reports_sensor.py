@@ -15,6 +15,12 @@ from orchestration.defs.resources import WarehouseResource
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def _no_settle_wait(monkeypatch):
+    """Files here are written whole before they are processed (the settle rule has its own tests)."""
+    monkeypatch.setenv("SMARTCART_DROP_SETTLE_SECONDS", "0")
+
+
 def run_sensor(warehouse_settings):
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources={"warehouse": WarehouseResource()})

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from warehouse.cluster import free_port
+from warehouse.platform.cluster import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ import pytest
 
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.demo_market import launch
-from scrapers.landing import CrawlLanding, read_copy_text
+from warehouse.domain.landing import CrawlLanding, read_copy_text
 
 pytestmark = pytest.mark.integration
 SCRAPE_DATE = dt.date(2026, 11, 22)

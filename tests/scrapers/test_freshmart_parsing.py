@@ -17,10 +17,13 @@ from scrapers.pipelines.pack_size import PackSizePipeline
 from scrapers.pipelines.price import PricePipeline
 from scrapers.pipelines.quarantine import QuarantinePipeline
 from scrapers.pipelines.validation import ValidationPipeline
-from scrapers.spiders.freshmart import FreshmartSpider
+from scrapers.registry import get_retailer
+from scrapers.spiders.loader import spider_class
 
 DATA = Path(__file__).parent / "data"
 BASE_URL = "http://127.0.0.1:8765"
+
+FreshmartSpider = spider_class(get_retailer("freshmart"))
 
 
 @pytest.fixture

@@ -5,17 +5,17 @@ import pkgutil
 
 import scrapy
 from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import get_spider_loader
 
 import scrapers.spiders
 from scrapers import settings as project_settings
-from scrapers.retailers import DEMO_SITE_PATHS
+from scrapers.registry import retailer_names
 from scrapers.spiders.base import RetailerSpider
 
 
 def test_every_spider_module_imports():
     modules = [m.name for m in pkgutil.iter_modules(scrapers.spiders.__path__)]
-    assert "freshmart" in modules
+    assert {"base", "loader"} <= set(modules)
     for name in modules:
         importlib.import_module(f"scrapers.spiders.{name}")
 
@@ -23,14 +23,14 @@ def test_every_spider_module_imports():
 def test_spider_loader_finds_every_retailer_with_its_declarations():
     settings = Settings()
     settings.setmodule(project_settings)
-    loader = SpiderLoader.from_settings(settings)
+    loader = get_spider_loader(settings)
     names = loader.list()
     assert "freshmart" in names
     for name in names:
         spider_cls = loader.load(name)
         assert issubclass(spider_cls, scrapy.Spider)
         if issubclass(spider_cls, RetailerSpider):
-            assert spider_cls.retailer == name and spider_cls.currency
+            assert spider_cls.retailer == name and spider_cls.currency and spider_cls.locale
             assert {"retailer_product_id", "product_name", "price", "in_stock"} <= set(
                 spider_cls.product_field_map
             )
@@ -47,7 +47,7 @@ def test_politeness_defaults():
 def test_every_retailer_has_a_spider_and_a_demo_site():
     settings = Settings()
     settings.setmodule(project_settings)
-    assert sorted(SpiderLoader.from_settings(settings).list()) == sorted(DEMO_SITE_PATHS)
+    assert sorted(get_spider_loader(settings).list()) == sorted(retailer_names())
 
 
 def test_politeness_is_on_and_the_http_cache_is_opt_in():

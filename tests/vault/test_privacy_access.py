@@ -11,8 +11,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from warehouse.access.grants import AccessPolicy
-from warehouse.config import Settings
+from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.config import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -1,12 +1,12 @@
-"""Least privilege from warehouse/access/roles.yml: every grant works and every denial holds."""
+"""Least privilege from warehouse/platform/access/roles.yml: every grant works and every denial holds."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from warehouse.access.grants import AccessPolicy
-from warehouse.config import DATABASES, Settings
+from warehouse.platform.access.grants import AccessPolicy
+from warehouse.platform.config import DATABASES, Settings
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +30,14 @@ def test_connect_only_where_declared(warehouse_settings: Settings, database: str
             _connect(warehouse_settings, database, role)
 
 
-def test_only_auth_reaches_the_vault(warehouse_settings: Settings):
-    assert POLICY.databases["vault"]["connect"] == ["smartcart_auth"]
+def test_only_auth_writes_the_vault_and_only_backup_also_reads_it(warehouse_settings: Settings):
+    assert sorted(POLICY.databases["vault"]["connect"]) == ["smartcart_auth", "smartcart_backup"]
     with _connect(warehouse_settings, "vault", "smartcart_auth") as conn:
         assert conn.execute("select count(*) from vault.users").fetchone()[0] >= 0
+    with _connect(warehouse_settings, "vault", "smartcart_backup") as conn:
+        assert conn.execute("select count(*) from vault.users").fetchone()[0] >= 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("delete from vault.users")
 
 
 SCHEMA_TABLES = {

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
+import tempfile
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from warehouse import cluster
-from warehouse.bootstrap import bootstrap
-from warehouse.config import DATABASES, Settings, database_name
-from warehouse.migrate import Migration, MigrationError, apply_migrations
+from warehouse.platform import cluster, server_settings
+from warehouse.platform.bootstrap import bootstrap
+from warehouse.platform.config import DATABASES, ConfigurationError, Settings, database_name
+from warehouse.platform.migrate import Migration, MigrationError, apply_migrations
 
 pytestmark = pytest.mark.integration
 
@@ -40,31 +43,78 @@ def test_cluster_listens_on_loopback_with_private_socket_dir(warehouse_settings:
     assert listen == "127.0.0.1"
 
 
-def test_embedded_cluster_sizes_shared_buffers_to_a_quarter_of_memory(warehouse_settings: Settings):
+def test_embedded_cluster_memory_follows_its_budget(warehouse_settings: Settings):
+    """The fixture gives the test cluster a small budget (SMARTCART_PG_MEMORY); the server uses it."""
+    expected = server_settings.memory_settings()
     with psycopg.connect(warehouse_settings.database_url("catalog", role="smartcart_admin")) as conn:
-        buffers = conn.execute(
-            "select setting::bigint * 8192 / 1048576 from pg_settings where name = 'shared_buffers'"
-        ).fetchone()[0]
+        live = {
+            name: conn.execute("select pg_size_bytes(current_setting(%s))", (name,)).fetchone()[0]
+            for name in expected
+        }
         compression = conn.execute("show wal_compression").fetchone()[0]
-    assert buffers == cluster.shared_buffers_mb()
+    assert live == {name: int(value.removesuffix("MB")) * 2**20 for name, value in expected.items()}
+    assert os.environ.get("SMARTCART_PG_MEMORY")  # set by the fixture: small, not a quarter of RAM
     assert compression == "lz4"
-    assert cluster.shared_buffers_mb(2 * 2**30) == 512
-    assert cluster.shared_buffers_mb(256 * 2**20) == 128  # floor on tiny machines
-    assert cluster.shared_buffers_mb(256 * 2**30) == 8192  # cap on big ones
+
+
+def test_memory_budget_is_laptop_sized_and_configurable():
+    gib = 2**30
+    # Default: a quarter of the machine, at most 4 GB, a quarter of that for shared_buffers.
+    assert server_settings.memory_settings({}, 8 * gib)["shared_buffers"] == "512MB"
+    assert server_settings.memory_settings({}, 256 * gib)["shared_buffers"] == "1024MB"
+    assert server_settings.memory_settings({}, 1 * gib)["shared_buffers"] == "128MB"  # floor
+    budget = server_settings.memory_settings({"SMARTCART_PG_MEMORY": "8GB"}, 4 * gib)
+    assert budget["shared_buffers"] == "2048MB" and budget["maintenance_work_mem"] == "1024MB"
+    explicit = {"SMARTCART_PG_MEMORY": "1GB", "SMARTCART_PG_SHARED_BUFFERS": "300MB"}
+    assert server_settings.memory_settings(explicit, 64 * gib)["shared_buffers"] == "300MB"
+    with pytest.raises(ConfigurationError, match="SMARTCART_PG_MEMORY='lots'.*512MB"):
+        server_settings.memory_settings({"SMARTCART_PG_MEMORY": "lots"})
+
+
+def test_settings_are_rewritten_at_start_and_override_old_auto_conf(tmp_path):
+    """Clusters made by older code had synchronous_commit = off in postgresql.auto.conf."""
+    (tmp_path / "postgresql.conf").write_text("port = 5432\n")
+    (tmp_path / "postgresql.auto.conf").write_text("synchronous_commit = off\nwork_mem = '1GB'\nfoo = 1\n")
+    settings = server_settings.server_settings({"SMARTCART_PG_MEMORY": "1GB"})
+    server_settings.write_server_settings(tmp_path, settings)
+    server_settings.write_server_settings(tmp_path, settings)
+    assert (tmp_path / "postgresql.conf").read_text().count("smartcart.conf") == 1
+    assert (tmp_path / "postgresql.auto.conf").read_text().strip() == "foo = 1"
+    assert "synchronous_commit = on" in (tmp_path / "smartcart.conf").read_text()
+    with pytest.raises(ConfigurationError, match="SMARTCART_PG_WAL_LEVEL"):
+        server_settings.server_settings({"SMARTCART_PG_WAL_LEVEL": "logical!"})
+
+
+def test_durability_settings_are_live(warehouse_settings: Settings):
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        live = {
+            name: conn.execute(f"show {name}").fetchone()[0]
+            for name in ("synchronous_commit", "fsync", "full_page_writes", "wal_level")
+        }
+        interval = conn.execute("show client_connection_check_interval").fetchone()[0]
+    assert live == {
+        "synchronous_commit": "on",
+        "fsync": "on",
+        "full_page_writes": "on",
+        "wal_level": "minimal",
+    }
+    assert interval == "2s"
 
 
 def test_edited_migration_is_refused(warehouse_settings: Settings):
     with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
         conn.execute("drop schema if exists migration_probe cascade")
         conn.execute("delete from public.smartcart_schema_migrations where version = '9999'")
-        import warehouse.migrate as migrate
+        import warehouse.platform.migrate as migrate
 
         original = migrate.migrations_for
         try:
-            migrate.migrations_for = lambda db: [Migration("9999", "probe", "create schema migration_probe")]
+            migrate.migrations_for = lambda db, root=None: [
+                Migration("9999", "probe", "create schema migration_probe")
+            ]
             assert apply_migrations(conn, "catalog") == ["9999"]
             assert apply_migrations(conn, "catalog") == []
-            migrate.migrations_for = lambda db: [
+            migrate.migrations_for = lambda db, root=None: [
                 Migration("9999", "probe", "create schema migration_probe_x")
             ]
             with pytest.raises(MigrationError, match="edited after it was applied"):
@@ -102,3 +152,75 @@ def test_external_url_replaces_embedded_database():
     )
     assert not settings.is_embedded("catalog") and settings.is_embedded("vault")
     assert settings.database_url("catalog", "smartcart_analyst") == "postgresql://u:p@db:5432/c"
+
+
+def _ledger(conn) -> set[str]:
+    return {row[0] for row in conn.execute("select version from public.smartcart_schema_migrations")}
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(warehouse_settings: Settings, tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "9990_probe_schema.sql").write_text("create schema migration_probe_ok;\n")
+    (folder / "9991_probe_broken.sql").write_text(
+        "create table migration_probe_ok.half (id int primary key);\n"
+        "insert into migration_probe_ok.half values (1), (2);\n"
+        "alter table raw.scrape_runs add column migration_probe_col int;\n"
+        "select 1 / 0;  -- the deliberate bug\n"
+    )
+    with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
+        try:
+            with pytest.raises(
+                MigrationError, match="9991_probe_broken failed and was rolled back.*division by zero"
+            ):
+                apply_migrations(conn, "catalog", root=tmp_path)
+            assert "9990" in _ledger(conn) and "9991" not in _ledger(conn)
+            assert conn.execute("select to_regclass('migration_probe_ok.half')").fetchone()[0] is None
+            columns = {r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'scrape_runs'"
+            )}  # fmt: skip
+            assert "migration_probe_col" not in columns
+            # Fixed, it applies on the next run (it was never recorded, so editing it is allowed).
+            (folder / "9991_probe_broken.sql").write_text("create table migration_probe_ok.half (id int);\n")
+            assert apply_migrations(conn, "catalog", root=tmp_path) == ["9991"]
+        finally:
+            conn.execute("drop schema if exists migration_probe_ok cascade")
+            conn.execute("delete from public.smartcart_schema_migrations where version in ('9990', '9991')")
+
+
+def test_a_migration_that_ends_its_own_transaction_is_refused_before_it_runs(warehouse_settings, tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "9993_probe_commit.sql").write_text(
+        "create schema migration_probe_commit;\ncommit;\nselect 1 / 0;\n"
+    )
+    with psycopg.connect(warehouse_settings.database_url("catalog"), autocommit=True) as conn:
+        with pytest.raises(MigrationError, match="'commit' would end the migration's own transaction"):
+            apply_migrations(conn, "catalog", root=tmp_path)
+        assert conn.execute("select to_regnamespace('migration_probe_commit')").fetchone()[0] is None
+    # Keywords inside PL/pgSQL bodies, strings and comments are not transaction control.
+    from warehouse.platform.migrate import MIGRATIONS_DIR, migrations_for, transaction_control_statements
+
+    for database in ("vault", "catalog", "behavior"):
+        assert migrations_for(database, MIGRATIONS_DIR)
+    body = "do $$ begin perform 1; end $$;\n-- commit;\nselect 'rollback;';\nBEGIN ;"
+    assert transaction_control_statements(body) == ["BEGIN"]
+
+
+def test_root_with_a_home_the_server_user_cannot_enter_is_told_what_to_do():
+    """As root, a SMARTCART_HOME inside a 0700 root-only folder (mktemp -d) fails before initdb."""
+    if os.geteuid() != 0:
+        pytest.skip("only root hands the server to the postgres OS user")
+    private = Path(tempfile.mkdtemp())  # what `mktemp -d` makes: /tmp/tmp.XXXX, mode 0700, root's
+    try:
+        home = private / "home"
+        settings = Settings.from_env({"SMARTCART_HOME": str(home)})
+        with pytest.raises(cluster.ClusterError, match=f"cannot enter {private}.*chmod o\\+x {private}"):
+            cluster.start(settings, roles=[])
+        assert not (home / "postgres" / "data" / "PG_VERSION").exists()
+        # Following the advice works: the server user can now reach the home.
+        os.chmod(private, 0o711)
+        cluster._check_traversable(home)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)

@@ -9,9 +9,17 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse.crowd_reports import parse_report_file, process_report_file, validate_reports
+from warehouse.landing.crowd_reports import parse_report_file, process_report_file, validate_reports
 
 TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def _no_settle_wait(monkeypatch):
+    """Files here are written whole before they are processed (the settle rule has its own tests)."""
+    monkeypatch.setenv("SMARTCART_DROP_SETTLE_SECONDS", "0")
+
+
 HEADER = (
     "report_id,contributor_id,report_type,product_name,barcode,retailer,store_name,store_id,township,"
     "region,price,currency,price_unit,date,discount_type,proof_type,wrong_price_reference"
@@ -88,7 +96,7 @@ def test_duplicate_ids_within_a_file_reject_it(tmp_path):
 
 def test_json_files_are_read_too(tmp_path):
     path = tmp_path / "reports.json"
-    path.write_text(json.dumps({"reports": [{"report_id": "j-1", "contributor_id": "anon-12345678",
+    path.write_text(json.dumps({"reports": [{"report_id": "j-1", "contributor_id": "anon-7f3a9c21",
                                              "product_name": "Milk", "store_name": "Corner Shop", "price": 2.5,
                                              "currency": "AUD", "date": "2026-11-20"}]}))  # fmt: skip
     file_format, records, columns = parse_report_file(path, path.read_bytes())

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from warehouse.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
+from warehouse.publishing.deliveries import DeliveryError, DeliveryTable, verify_delivery, write_delivery
 
 pytestmark = pytest.mark.integration
 
@@ -60,9 +60,9 @@ def _manifest(path):
 def test_snapshot_holds_every_row_split_by_date_with_exact_types(delivered):
     manifest = _manifest(delivered)
     assert manifest["product"] == "probe" and manifest["kind"] == "snapshot"
-    fact_files = [f for f in manifest["files"] if f["table"] == "probe_fact"]
+    fact_files = [f for f in manifest["files"] if f.get("table") == "probe_fact"]
     assert sorted(f["path"] for f in fact_files) == [
-        f"data/probe_fact/price_date={d}/part-0.parquet" for d in ("2026-05-01", "2026-05-02", "2026-05-03")
+        f"data/probe_fact/part-{d}.parquet" for d in ("2026-05-01", "2026-05-02", "2026-05-03")
     ]
     assert sum(f["rows"] for f in fact_files) == 5000 and all(len(f["sha256"]) == 64 for f in fact_files)
     table = pq.read_table(delivered / fact_files[0]["path"])
@@ -79,7 +79,8 @@ def test_documents_describe_every_column(delivered):
     package = json.loads((delivered / "datapackage.json").read_text())
     fact = next(r for r in package["resources"] if r["name"] == "probe_fact")
     assert [f["name"] for f in fact["schema"]["fields"]] == ["fact_id", "id", "price", "price_date"]
-    assert fact["schema"]["primaryKey"] == ["fact_id"] and len(fact["path"]) == 3
+    assert fact["schema"]["primaryKey"] == ["fact_id"] and fact["path"] == "data/probe_fact"
+    assert len(fact["parts"]) == 3
     contract = yaml.safe_load((delivered / "contract.yaml").read_text())
     assert contract["kind"] == "DataContract" and contract["apiVersion"].startswith("v3")
     props = {
@@ -106,14 +107,14 @@ def test_delta_holds_one_day_and_dimensions_whole(probe_tables, tmp_path):
     path = write_delivery(probe_tables, "probe", TABLES, tmp_path, kind="delta", day=TODAY)
     manifest = _manifest(path)
     assert manifest["kind"] == "delta" and manifest["day"] == "2026-05-03"
-    fact_files = [f for f in manifest["files"] if f["table"] == "probe_fact"]
-    assert [f["path"] for f in fact_files] == ["data/probe_fact/price_date=2026-05-03/part-0.parquet"]
+    fact_files = [f for f in manifest["files"] if f.get("table") == "probe_fact"]
+    assert [f["path"] for f in fact_files] == ["data/probe_fact/part-2026-05-03.parquet"]
     with psycopg.connect(probe_tables) as conn:
         expected = conn.execute(
             "select count(*) from catalog.probe_fact where price_date = %s", (TODAY,)
         ).fetchone()[0]
     assert fact_files[0]["rows"] == expected
-    assert sum(f["rows"] for f in manifest["files"] if f["table"] == "probe_dim") == 50
+    assert sum(f["rows"] for f in manifest["files"] if f.get("table") == "probe_dim") == 50
     with pytest.raises(DeliveryError, match="no rows for 2020-01-01"):
         write_delivery(probe_tables, "probe", TABLES, tmp_path, kind="delta", day=dt.date(2020, 1, 1))
     assert not list((tmp_path / "probe").glob("*.partial"))
@@ -122,7 +123,9 @@ def test_delta_holds_one_day_and_dimensions_whole(probe_tables, tmp_path):
 def test_ids_are_stable_from_one_delivery_to_the_next(probe_tables, tmp_path):
     first = write_delivery(probe_tables, "probe", TABLES, tmp_path / "a")
     second = write_delivery(probe_tables, "probe", TABLES, tmp_path / "b")
-    ids = [pq.read_table(p / "data/probe_dim.parquet").column("id").to_pylist() for p in (first, second)]
+    ids = [
+        pq.read_table(p / "data/probe_dim/part-0.parquet").column("id").to_pylist() for p in (first, second)
+    ]
     assert ids[0] == ids[1]
 
 
@@ -140,7 +143,7 @@ def test_missing_added_and_changed_schema_fail_verification(delivered):
     manifest["files"][0]["columns"][1]["type"] = "double"
     manifest["files"].append({**manifest["files"][0], "path": "data/gone.parquet"})
     (delivered / "manifest.json").write_text(json.dumps(manifest))
-    shutil.copy(delivered / "data" / "probe_dim.parquet", delivered / "data" / "smuggled.parquet")
+    shutil.copy(delivered / "data" / "probe_dim" / "part-0.parquet", delivered / "data" / "smuggled.parquet")
     (delivered / "contract.yaml").write_text("tampered")
     problems = verify_delivery(delivered)
     assert any("gone.parquet: missing" in p for p in problems)
@@ -153,9 +156,9 @@ def test_verify_cli_exit_codes(delivered, capsys):
     from orchestration.cli import main
 
     assert main(["delivery", "verify", str(delivered)]) == 0
-    (delivered / "data" / "probe_dim.parquet").unlink()
+    (delivered / "data" / "probe_dim" / "part-0.parquet").unlink()
     assert main(["delivery", "verify", str(delivered)]) == 1
-    assert "probe_dim.parquet: missing" in capsys.readouterr().err
+    assert "probe_dim/part-0.parquet: missing" in capsys.readouterr().err
 
 
 def test_empty_time_series_ships_empty_in_a_snapshot(probe_tables, tmp_path, monkeypatch):
@@ -163,8 +166,8 @@ def test_empty_time_series_ships_empty_in_a_snapshot(probe_tables, tmp_path, mon
         "probe_none", "select * from catalog.probe_fact where false", partition_by="price_date"
     )
     path = write_delivery(probe_tables, "probe", [empty], tmp_path)
-    [entry] = _manifest(path)["files"]
-    assert entry["path"] == "data/probe_none/empty/part-0.parquet" and entry["rows"] == 0
+    [entry] = [f for f in _manifest(path)["files"] if f.get("table")]
+    assert entry["path"] == "data/probe_none/part-0.parquet" and entry["rows"] == 0
     assert verify_delivery(path) == []
     monkeypatch.chdir(path)
     with duckdb.connect("probe.duckdb", read_only=True) as con:

@@ -15,8 +15,8 @@ import pytest
 
 from scrapers.crawl import run_crawl_subprocess
 from scrapers.demo_market import launch
-from scrapers.landing import CrawlLanding
-from warehouse.loading import LandingMismatch, load_crawl_landing, record_failed_run
+from warehouse.domain.landing import CrawlLanding
+from warehouse.landing.loading import LandingMismatch, load_crawl_landing, record_failed_run
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 import pytest
 
-from warehouse.deliveries.export import adbc_uri, plan_read
-from warehouse.deliveries.numeric_wire import NumericWireError, decimal_from_numeric_send
+from warehouse.publishing.deliveries.export import adbc_uri, plan_read
+from warehouse.publishing.deliveries.numeric_wire import NumericWireError, decimal_from_numeric_send
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,16 @@ import json
 import psycopg
 import pytest
 
-from warehouse.quality import reports
-from warehouse.quality.runner import run_suites
-from warehouse.quality.suites import BLOCKING, WARNING, Expect, TableSuite, not_null, unexpected_rows
+from warehouse.publishing.quality import reports
+from warehouse.publishing.quality.runner import run_suites
+from warehouse.publishing.quality.suites import (
+    BLOCKING,
+    WARNING,
+    Expect,
+    TableSuite,
+    not_null,
+    unexpected_rows,
+)
 
 pytestmark = pytest.mark.integration
 

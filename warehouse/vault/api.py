@@ -18,7 +18,7 @@ import psycopg
 from argon2 import PasswordHasher
 from psycopg.types.json import Jsonb
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 from warehouse.vault.passwords import default_hasher, hash_password, needs_rehash, verify_password
 
 AUTH_ROLE = "smartcart_auth"

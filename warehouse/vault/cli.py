@@ -13,7 +13,7 @@ import sys
 
 import psycopg
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 from warehouse.vault.api import CONSENT_TYPES, Vault, VaultError
 from warehouse.vault.erasure import INGEST_ROLE, process_erasures
 

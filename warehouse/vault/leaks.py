@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from warehouse.config import Settings
+from warehouse.platform.config import Settings
 from warehouse.vault.api import Vault
 
 TEXT_TYPES = ("text", "character varying", "character", "uuid", "name")

@@ -1,5 +1,5 @@
 """Crowd price reports: one run per dropped file, loaded whole or rejected whole
-(``warehouse.crowd_reports``). A rejected file is a normal outcome, not a failed run: its reasons
+(``warehouse.landing.crowd_reports``). A rejected file is a normal outcome, not a failed run: its reasons
 are in the run's metadata, in raw.crowd_report_files and in ``rejected/<file>.reasons.json``."""
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.crowd_reports import process_report_file
+from warehouse.landing.crowd_reports import FileStillChanging, process_report_file
 
 LOADER_ROLE = "smartcart_scraper"  # the catalog raw writer (roles.yml)
 
@@ -40,7 +40,10 @@ def crowd_price_reports(
     if not path.exists():
         raise dg.Failure(f"report file {path} is gone (already processed by another run?)")
     with warehouse.connect("catalog", LOADER_ROLE) as conn:
-        outcome = process_report_file(conn, path)
+        try:
+            outcome = process_report_file(conn, path)
+        except FileStillChanging as exc:  # left in place: the sensor offers it again once settled
+            raise dg.Failure(description=str(exc)) from None
     if outcome.status == "rejected":
         context.log.warning(f"rejected {outcome.file_name}: {'; '.join(outcome.reasons[:5])}")
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from warehouse.config import REPO_ROOT, Settings, libpq_parts
+from warehouse.platform.config import REPO_ROOT, Settings, libpq_parts
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 TRANSFORM_ROLE = "smartcart_transform"

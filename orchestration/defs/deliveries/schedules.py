@@ -1,7 +1,7 @@
 """Delivery schedules: catalog daily delta and weekly snapshot; trends weekly.
 
-Each run passes the quality gate first (warehouse.quality.reports): a failed blocking check
-fails the run and nothing ships.
+Each run checks its product and passes the quality gate (orchestration/defs/quality/gate.py)
+first: a failed blocking check fails the run and nothing ships.
 """
 
 import datetime as dt
@@ -9,11 +9,14 @@ import datetime as dt
 import dagster as dg
 
 from orchestration.defs.deliveries.assets import catalog_delivery, trends_delivery
+from orchestration.defs.quality.checks import catalog_quality, trends_quality
 
+# Each delivery job runs its product's checks first, so the gate reads fresh verdicts from
+# the event log even when the delivery is launched on its own.
 catalog_delivery_job = dg.define_asset_job(
     "catalog_delivery_job",
-    selection=dg.AssetSelection.assets(catalog_delivery),
-    description="Ship the catalog mart (after the quality gate): a delta or a full snapshot.",
+    selection=dg.AssetSelection.assets(catalog_delivery) | dg.AssetSelection.checks(catalog_quality),
+    description="Check the catalog mart, then ship it (quality gate): a delta or a full snapshot.",
 )
 
 
@@ -38,8 +41,8 @@ def catalog_delivery_weekly_snapshot(context: dg.ScheduleEvaluationContext):
 
 trends_delivery_job = dg.define_asset_job(
     "trends_delivery_job",
-    selection=dg.AssetSelection.assets(trends_delivery),
-    description="Ship the trends mart (after the quality and privacy gate) as a weekly snapshot.",
+    selection=dg.AssetSelection.assets(trends_delivery) | dg.AssetSelection.checks(trends_quality),
+    description="Check the trends mart, then ship it (quality and privacy gate) as a weekly snapshot.",
 )
 
 # Mondays 08:00 UTC, after the nightly trends build.

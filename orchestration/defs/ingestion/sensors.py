@@ -1,11 +1,12 @@
-"""Start an ingestion run when app event files land in the drop folder."""
+"""Start an ingestion run when app event files land in the drop folder and have settled
+(the drop-folder rules of ``warehouse.landing.drop_folder``: ``*.part`` ignored, settle time)."""
 
 import hashlib
 
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.ingestion import app_events_dropzone, pending_event_files
+from warehouse.landing.ingestion import app_events_dropzone, pending_event_files
 
 app_events_ingestion = dg.define_asset_job(
     "app_events_ingestion",
@@ -29,7 +30,8 @@ def dropzone_run_key(files) -> str | None:
     job=app_events_ingestion,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches the app-events drop folder (*.jsonl; write *.part then rename).",
+    description="Watches the app-events drop folder (*.jsonl once unchanged for the settle time; "
+    "*.part ignored: write *.part then rename).",
 )
 def app_events_dropzone_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     dropzone = app_events_dropzone(warehouse.settings())

@@ -8,8 +8,8 @@ not run); warnings only show as WARN in the UI.
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from warehouse.quality.reports import run_product_checks
-from warehouse.quality.suites import SUITES_BY_PRODUCT
+from warehouse.publishing.quality.reports import run_product_checks
+from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
 
 
 def check_name(suite) -> str:
@@ -55,3 +55,6 @@ def build_product_checks(product: str) -> dg.AssetChecksDefinition:
 raw_quality = build_product_checks("raw")
 catalog_quality = build_product_checks("catalog")
 trends_quality = build_product_checks("trends")
+
+# The checks a delivery of each product must have passed (read by gate.py).
+PRODUCT_CHECKS = {"catalog": catalog_quality, "trends": trends_quality}

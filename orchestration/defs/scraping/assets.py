@@ -24,7 +24,7 @@ from orchestration.defs.scraping.partitions import scrape_days
 from orchestration.defs.scraping.resources import CrawlSitesResource
 from scrapers.crawl import CrawlFailed, run_crawl_subprocess
 from scrapers.retailers import RETAILERS
-from warehouse.loading import load_crawl_landing, record_failed_run
+from warehouse.landing.loading import load_crawl_landing, record_failed_run
 
 RAW_TABLES = ("price_observations", "stores", "rejected_items", "scrape_runs")
 SCRAPER_ROLE = "smartcart_scraper"

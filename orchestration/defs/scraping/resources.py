@@ -11,6 +11,7 @@ import os
 import dagster as dg
 from pydantic import Field
 
+from scrapers.registry import get_retailer
 from scrapers.retailers import site_url
 
 MARKET_URL_ENV = "SMARTCART_MARKET_URL"
@@ -37,10 +38,10 @@ class CrawlSitesResource(dg.ConfigurableResource):
         if retailer in self.site_urls:
             return self.site_urls[retailer]
         root = self.base_url or os.environ.get(MARKET_URL_ENV, "")  # read at run time, never at import
-        if not root:
+        if not root and get_retailer(retailer).demo is not None:  # a real shop crawls its own site_url
             raise dg.Failure(
                 f"no site to crawl for {retailer}: set resources.crawl_sites.config.base_url (or site_urls) "
                 f"in the run config, or {MARKET_URL_ENV} (`smartcart market` serves the demo market)",
                 allow_retries=False,
             )
-        return site_url(root, retailer)
+        return site_url(root or None, retailer)

@@ -7,7 +7,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, parse_manifest
 from orchestration.defs.resources import WarehouseResource
-from warehouse.catalog_ref import publish_catalog_ref
+from warehouse.publishing.catalog_ref import publish_catalog_ref
 
 parse_manifest()
 

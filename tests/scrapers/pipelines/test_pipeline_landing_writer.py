@@ -3,14 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from scrapers.landing import (
+from scrapers.pipelines.landing_writer import LandingWriterPipeline
+from warehouse.domain.landing import (
     PRICE_OBSERVATION_COLUMNS,
     PRICE_OBSERVATIONS_FILE,
     STORE_COLUMNS,
     STORES_FILE,
     read_copy_text,
 )
-from scrapers.pipelines.landing_writer import LandingWriterPipeline
 
 
 def test_writes_prices_as_copy_text_and_stores_as_jsonl(tmp_path, make_price, make_store):

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from scrapers.landing import REJECTED_ITEMS_FILE
 from scrapers.pipelines.quarantine import QuarantinedItem, QuarantinePipeline
+from warehouse.domain.landing import REJECTED_ITEMS_FILE
 
 
 def test_rejected_item_is_written_with_reason_and_raw_payload(tmp_path, make_price):

@@ -1,0 +1,1 @@
+"""Operations: backups of the four databases (and, later, housekeeping)."""

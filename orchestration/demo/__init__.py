@@ -1,0 +1,1 @@
+"""Demo-only orchestration: what `smartcart demo` runs (production code never imports it)."""

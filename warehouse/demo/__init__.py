@@ -1,0 +1,1 @@
+"""Demo-only code (the shopper simulator); production code never imports it."""

@@ -1,0 +1,1 @@
+"""Landing loaders: crawl landings, crowd price reports and app events into the raw schemas, each whole or rejected whole."""
