@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
 	$(BIN)/uv sync --locked --inexact --python $(BIN)/python
-	@$(BIN)/python -c "from orchestration.defs.dbt.project import parse_manifest; parse_manifest(force=True)"
+	$(BIN)/python -m orchestration.defs.dbt.project  # dbt manifest via dagster-dbt's preparer (deps + parse)
 	@touch $@
 
 install: $(STAMP)

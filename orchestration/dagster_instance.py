@@ -52,6 +52,7 @@ telemetry:
   enabled: false
 """
 
+
 def sqlalchemy_psycopg2_url(url: str) -> str:
     """dagster-postgres needs the psycopg2 driver (SQLAlchemy 2.1 would pick psycopg 3 for postgresql://)."""
     scheme, rest = url.split("://", 1)

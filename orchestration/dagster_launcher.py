@@ -9,6 +9,8 @@ children (multiprocess step workers, Scrapy crawls, dbt) kept running. This laun
   under DAGSTER_HOME/run_workers/<run_id>.json;
 - when the worker is gone, answers FAILED (the monitoring daemon then marks the run failed) and
   stops every recorded descendant that is still the same process (SIGTERM, then SIGKILL).
+  The code server may mark the run failed first ("run execution process exited unexpectedly");
+  then ``stop_children_of_failed_runs`` (a run-failure sensor) stops the leftovers.
 
 Linux and one host only, like the default launcher itself; production uses the Kubernetes or
 Celery launchers, whose health checks come with them (docs/deploy.md).
@@ -84,6 +86,21 @@ def stop_processes(processes: dict[int, int], grace_seconds: float = 5.0) -> lis
     return sorted(alive)
 
 
+def worker_record_path(dagster_home: str | Path, run_id: str) -> Path:
+    return Path(dagster_home) / "run_workers" / f"{run_id}.json"
+
+
+def stop_leftover_children(dagster_home: str | Path, run_id: str) -> list[int]:
+    """Stop what a finished run's dead worker left running (recorded by the health check)."""
+    record = worker_record_path(dagster_home, run_id)
+    if not record.exists():
+        return []
+    known = json.loads(record.read_text())
+    stopped = stop_processes({int(p): s for p, s in known.get("descendants", {}).items()})
+    record.unlink(missing_ok=True)
+    return stopped
+
+
 class SmartcartRunLauncher(DefaultRunLauncher):
     """DefaultRunLauncher that tells run monitoring when a run's worker process has died."""
 
@@ -92,7 +109,7 @@ class SmartcartRunLauncher(DefaultRunLauncher):
         return True
 
     def _record_path(self, run_id: str) -> Path:
-        return Path(self._instance.root_directory) / "run_workers" / f"{run_id}.json"
+        return worker_record_path(self._instance.root_directory, run_id)
 
     def _worker_pid(self, run_id: str) -> int | None:
         for event in self._instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
@@ -114,7 +131,7 @@ class SmartcartRunLauncher(DefaultRunLauncher):
             merged = {**known.get("descendants", {}), **tree}
             record.write_text(json.dumps({"worker_started": now_started, "descendants": merged}))
             return CheckRunHealthResult(WorkerStatus.RUNNING)
-        stopped = stop_processes({int(p): s for p, s in known.get("descendants", {}).items()})
+        stopped = stop_leftover_children(self._instance.root_directory, run.run_id)
         return CheckRunHealthResult(
             WorkerStatus.FAILED,
             f"run worker process {pid} is gone (killed or crashed); stopped its leftover child "

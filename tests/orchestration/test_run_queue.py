@@ -114,5 +114,5 @@ def test_killed_run_worker_is_marked_failed_and_leaves_no_child(daemon):
     except AssertionError as exc:
         log = (Path(env["SMARTCART_HOME"]) / "fault-daemon.log").read_text()[-3000:]
         raise AssertionError(f"{exc}; child {child}, worker {worker}, recorded {recorded}\n{log}") from None
-    messages = [e.message for e in instance.all_logs(run_id)]
-    assert any("is gone" in (m or "") for m in messages), messages[-5:]
+    messages = " ".join(e.message or "" for e in instance.all_logs(run_id))
+    assert "exited" in messages or "is gone" in messages  # the failure says the worker died

@@ -15,14 +15,14 @@ from orchestration.defs.dbt.project import (
     dbt_build_args,
     dbt_env,
     dbt_project,
-    parse_manifest,
     partition_window_vars,
+    prepare_if_dev,
 )
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 
-parse_manifest()
+prepare_if_dev()
 
 BATCH_ASSET_KEY = dg.AssetKey(["optimizer", "basket_splits_batch"])
 

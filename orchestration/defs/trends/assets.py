@@ -5,11 +5,11 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, parse_manifest
+from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, prepare_if_dev
 from orchestration.defs.resources import WarehouseResource
 from warehouse.publishing.catalog_ref import publish_catalog_ref
 
-parse_manifest()
+prepare_if_dev()
 
 CATALOG_REF_TABLES = {
     "products": "catalog/dim_product",

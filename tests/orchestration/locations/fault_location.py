@@ -25,6 +25,10 @@ def slow_partition(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": 0})
 
 
+from orchestration.defs.runs.sensors import stop_children_of_failed_runs  # noqa: E402
+
 defs = dg.Definitions(
-    assets=[slow_partition], jobs=[dg.define_asset_job("slow_partition_job", [slow_partition])]
+    assets=[slow_partition],
+    jobs=[dg.define_asset_job("slow_partition_job", [slow_partition])],
+    sensors=[stop_children_of_failed_runs],  # the same run hygiene as the SmartCart location
 )
