@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from warehouse import ingestion
+from warehouse.landing import ingestion
 from warehouse.landing.ingestion import MAX_LINE_BYTES, ingest_dropzone
 from warehouse.vault import Vault
 

@@ -10,7 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from warehouse import crowd_reports
+from warehouse.landing import crowd_reports
 from warehouse.landing.crowd_reports import (
     MAX_FIELD_CHARS,
     contains_email,
