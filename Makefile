@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml uv.lock
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv>=0.4,<1"
 	@echo "installing the project from uv.lock into $(VENV) (quiet; errors still show)"
 	@$(BIN)/uv sync --locked --inexact --quiet --python $(BIN)/python
-	@$(BIN)/python -c "from orchestration.defs.dbt.project import parse_manifest; parse_manifest(force=True)"
+	@$(BIN)/python -m orchestration.defs.dbt.project  # dbt manifest via dagster-dbt's preparer (deps + parse)
 	@touch $@
 
 install: $(STAMP)

@@ -38,12 +38,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- ui / market ------------------------------------------------------------------------
 def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.dagster_instance import prepare_dagster_env
-    from orchestration.defs.dbt.project import parse_manifest
+    from orchestration.defs.dbt.project import prepare_manifest
     from warehouse.platform.bootstrap import bootstrap
 
     settings = Settings.from_env()
     bootstrap(settings)
-    parse_manifest()
+    prepare_manifest()  # `dagster dev` re-prepares on reload too (DbtProject.prepare_if_dev)
     env = {**os.environ, **prepare_dagster_env(settings)}
     market = None
     if not args.no_market:

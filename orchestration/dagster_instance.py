@@ -11,19 +11,43 @@ DAGSTER_ROLE = Role.DAGSTER
 
 INSTANCE_YAML = """\
 # Written by smartcart; the storage URL comes from the environment, never from this file.
+# docs/deploy.md shows the production version: the same keys, other settings.
 storage:
   postgres:
     postgres_url:
       env: SMARTCART_DAGSTER_STORAGE_URL
-# Runs queue and the daemon starts them, at most SMARTCART_MAX_CONCURRENT_RUNS at once (a backfill's
-# runs would otherwise all start together on a small machine).
-run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
+# The default launcher, plus a run-worker health check: a run whose worker died is marked failed
+# and its leftover children are stopped (orchestration/dagster_launcher.py).
+run_launcher:
+  module: orchestration.dagster_launcher
+  class: SmartcartRunLauncher
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 5
+concurrency:
+  # Runs wait in the queue (the QueuedRunCoordinator). One run per (asset group, partition) at a
+  # time: the day partitions of the catalog and the shard partitions of the optimizer batch never
+  # share a key, so the partition tag is that pair. A second run of the same partition (or of the
+  # same backfill range) stays QUEUED until the first finishes.
+  runs:
+    # At most SMARTCART_MAX_CONCURRENT_RUNS runs at once (default 2 on this small machine).
     max_concurrent_runs:
       env: SMARTCART_MAX_CONCURRENT_RUNS
-    dequeue_interval_seconds: 2
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+      - key: dagster/asset_partition_range_start
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+  # Steps in a pool run one at a time across all runs: dbt builds of one target never overlap.
+  pools:
+    default_limit: 1
 telemetry:
   enabled: false
 """

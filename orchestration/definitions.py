@@ -12,6 +12,7 @@ from orchestration.defs.operations import definitions as operations_domain
 from orchestration.defs.optimizer import definitions as optimizer_domain
 from orchestration.defs.quality import definitions as quality_domain
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.runs import definitions as runs_domain
 from orchestration.defs.scraping import definitions as scraping_domain
 from orchestration.defs.trends import definitions as trends_domain
 
@@ -24,6 +25,7 @@ defs = dg.Definitions.merge(
     ingestion_domain.defs,
     trends_domain.defs,
     quality_domain.defs,
+    runs_domain.defs,
     operations_domain.defs,
     housekeeping_domain.defs,
     dg.Definitions(jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}),

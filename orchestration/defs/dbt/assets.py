@@ -15,14 +15,14 @@ from orchestration.defs.dbt.project import (
     dbt_build_args,
     dbt_env,
     dbt_project,
-    parse_manifest,
     partition_window_vars,
+    prepare_if_dev,
 )
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 
-parse_manifest()
+prepare_if_dev()
 
 BATCH_ASSET_KEY = dg.AssetKey(["optimizer", "basket_splits_batch"])
 
@@ -63,6 +63,7 @@ class CatalogDbtTranslator(DagsterDbtTranslator):
     name="catalog_dbt_models",
     partitions_def=scrape_days,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="dbt_catalog",  # one catalog dbt build at a time across runs (dagster.yaml: pools default_limit 1)
 )
 def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build --target catalog` over the run's days: staging, matching, catalog marts, with their tests."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -69,37 +69,46 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).with_name("dbt"))
 
 
-def _newest_project_file_mtime() -> float:
-    """Newest change to what the manifest is parsed from (a stale manifest would hide new models)."""
-    paths = [DBT_PROJECT_DIR / "dbt_project.yml"]
-    for folder in ("models", "macros", "seeds", "snapshots", "tests"):
-        paths += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
-    return max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+@contextlib.contextmanager
+def placeholder_env_for_parse():
+    """Fill the profile's env vars that are unset while dbt parses (parsing never connects), then
+    put the environment back: nothing else in the process sees the placeholders."""
+    missing = {key: value for key, value in placeholder_env().items() if key not in os.environ}
+    saved_path = os.environ.get("PATH")
+    os.environ.update(missing)
+    # dagster-dbt's preparer runs `dbt` from PATH: the venv's own, even when the venv is not active.
+    os.environ["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), saved_path]))
+    try:
+        yield
+    finally:
+        for key in missing:
+            os.environ.pop(key, None)
+        if saved_path is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = saved_path
 
 
-def parse_manifest(force: bool = False) -> Path:
-    """Write target/manifest.json if missing, stale or `force`: the code location loads the graph from it."""
-    manifest = dbt_project.manifest_path
-    if manifest.exists() and not force and manifest.stat().st_mtime >= _newest_project_file_mtime():
-        return manifest
-    env = {**placeholder_env(), **os.environ}
-    result = subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target",
-            "catalog",
-            "--quiet",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=DBT_PROJECT_DIR,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return manifest
+def prepare_manifest() -> Path:
+    """Write target/manifest.json with dagster-dbt's own preparer (`dbt deps` if needed, `dbt parse`):
+    what `make install` and an image build run, so the code location never parses at import."""
+    with placeholder_env_for_parse():
+        dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
+
+
+def prepare_if_dev() -> Path:
+    """Under `dagster dev` (`smartcart ui`) re-parse so edited models show up; elsewhere use the
+    manifest made at install time. Says what to run when it is missing."""
+    with placeholder_env_for_parse():
+        dbt_project.prepare_if_dev()
+    if not dbt_project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"no dbt manifest at {dbt_project.manifest_path}: run `make install` "
+            "(or `python -m orchestration.defs.dbt.project`) to prepare it"
+        )
+    return dbt_project.manifest_path
+
+
+if __name__ == "__main__":
+    print(prepare_manifest())

@@ -5,11 +5,11 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, parse_manifest
+from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, prepare_if_dev
 from orchestration.defs.resources import WarehouseResource
 from warehouse.publishing.catalog_ref import publish_catalog_ref
 
-parse_manifest()
+prepare_if_dev()
 
 CATALOG_REF_TABLES = {
     "products": "catalog/dim_product",
@@ -53,7 +53,11 @@ dbt_behavior_resource = DbtCliResource(
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path, project=dbt_project, select="tag:trends", name="trends_dbt_models"
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select="tag:trends",
+    name="trends_dbt_models",
+    pool="dbt_behavior",  # one behaviour dbt build at a time across runs
 )
 def trends_dbt_models(
     context: dg.AssetExecutionContext, dbt_behavior: DbtCliResource, warehouse: WarehouseResource
