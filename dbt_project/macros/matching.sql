@@ -66,7 +66,7 @@
 {%- endmacro %}
 
 {#-
-    Product-level matching features (int_retailer_products_matched, ADR 0010).
+    Product-level matching features (int_retailer_products_matched, ADR 0014).
 
     folded_text: lowercase, accents folded, apostrophes dropped, every other
     non-alphanumeric run a space ("Nonna's Org. Choc" -> "nonnas org choc").

@@ -13,7 +13,7 @@ Every error body is ``ErrorResponse`` (``{"detail": {"code", "message", "details
 invalid input (field errors never echo the value), 413 over the body limit, 429 over the rate
 limit (with ``Retry-After``), 503 when the catalog is empty or unreachable. An infeasible basket
 (budget, K) is a 200 with ``status: infeasible`` and a message naming the item. Docs assets are
-served by the package (fastapi-offline), so /docs and /redoc work offline (ADR 0010).
+served by the package (fastapi-offline), so /docs and /redoc work offline (ADR 0017).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ never loads: it is recorded in raw.scrape_runs as failed and its step fails.
 ``catalog_raw/<table>`` (price_observations, stores, rejected_items, scrape_runs) is the day's
 raw landing of every retailer: the dbt sources point at it (meta.dagster.asset_key), the raw
 quality suites check it, and its step reports the window's row counts. So the lineage reads
-crawl -> raw table -> dbt. ADR 0010-ops records why an asset per retailer and not a
+crawl -> raw table -> dbt. ADR 0018 records why an asset per retailer and not a
 multi-partition.
 """
 

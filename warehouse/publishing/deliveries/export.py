@@ -40,7 +40,7 @@ DICTIONARY_PAGE_BYTES = 8 << 20
 
 
 def table_file(data_dir: Path, table: str, partition_value: object = None) -> Path:
-    """Where a table's rows live: every table is a folder of parquet files (ADR 0010-deliveries).
+    """Where a table's rows live: every table is a folder of parquet files (ADR 0016).
 
     The partition value names the file but is not a `key=value` folder: the column stays in
     the files, with its one type, and no reader has to guess a type from a path.

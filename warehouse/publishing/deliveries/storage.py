@@ -1,7 +1,7 @@
 """Where deliveries live: a local folder (the default) or any fsspec URL (s3://, gs://, memory://...).
 
 A delivery is built in a local staging folder first (parquet writers and DuckDB want local
-files), then published (ADR 0010-deliveries):
+files), then published (ADR 0016):
 
 * local: the staging folder is `<product>/<id>.partial` beside its final place and is
   renamed into place in one step;

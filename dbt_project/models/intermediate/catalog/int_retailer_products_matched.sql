@@ -13,7 +13,7 @@
 }}
 
 -- Product matching: every retailer product gets a canonical identity, and a
--- product_key per identity (ADR 0010). Rules, strongest first:
+-- product_key per identity (ADR 0014). Rules, strongest first:
 --   1. gtin                 a valid GTIN (check digit verified) is the identity;
 --   2. retailer_key_history a retailer's new key for a product it listed before
 --                           (same retailer, same GTIN or same match key, the old
