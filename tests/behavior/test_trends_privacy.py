@@ -265,7 +265,7 @@ def _run_trends_delivery(settings):
 def test_trends_delivery_holds_no_identifier_and_no_cell_under_k(trends_world, warehouse_settings):
     import duckdb
 
-    from orchestration.cli import failure_messages
+    from orchestration.run_reports import failure_messages
     from warehouse.publishing.deliveries import verify_delivery
     from warehouse.vault import Vault
 
@@ -292,7 +292,7 @@ def test_trends_delivery_holds_no_identifier_and_no_cell_under_k(trends_world, w
 
 
 def test_privacy_gate_blocks_a_trends_delivery_with_a_planted_email(trends_world, warehouse_settings):
-    from orchestration.cli import failure_messages
+    from orchestration.run_reports import failure_messages
     from warehouse.vault import Vault
 
     with Vault.open(warehouse_settings) as vault:

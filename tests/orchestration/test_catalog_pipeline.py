@@ -9,7 +9,9 @@ import urllib.request
 import psycopg
 import pytest
 
-from orchestration.cli import failure_messages, run_catalog_pipeline, summarise_run
+from orchestration.demo.runner import summarise_run
+from orchestration.run_reports import failure_messages
+from orchestration.runs import run_catalog_pipeline
 from scrapers.demo_market import launch
 from scrapers.demo_market.catalogue import RETAILERS
 from warehouse.publishing.deliveries import verify_delivery

@@ -9,9 +9,10 @@ import dagster as dg
 import psycopg
 import pytest
 
-from orchestration.cli import failure_messages, run_catalog_pipeline
 from orchestration.dagster_instance import prepare_dagster_env
 from orchestration.defs.deliveries.schedules import delivery_run_config
+from orchestration.run_reports import failure_messages
+from orchestration.runs import run_catalog_pipeline
 from scrapers.demo_market import launch
 from warehouse.publishing.deliveries import verify_delivery
 

@@ -103,7 +103,7 @@ RETAILERS = ["cornershop", "freshmart"]
 
 
 def _pipeline(settings, day, faults=None):
-    from orchestration.cli import run_catalog_pipeline
+    from orchestration.runs import run_catalog_pipeline
     from scrapers.demo_market import launch
 
     with launch(seed=11, products=80, stores=3, date=day, faults=faults) as market:
@@ -126,7 +126,7 @@ def _check_result(result, name: str):
 @pytest.mark.integration
 @pytest.mark.slow
 def test_a_faulted_crawl_is_degraded_reaches_the_mart_flagged_and_never_ships(warehouse_settings):
-    from orchestration.cli import failure_messages
+    from orchestration.run_reports import failure_messages
 
     settings = warehouse_settings
     first = _pipeline(settings, FIRST_DAY)
