@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from warehouse.platform.access.roles import Role
-from warehouse.platform.config import Settings
+from warehouse.platform.config import ConfigurationError, Settings
 
 DAGSTER_ROLE = Role.DAGSTER
 
@@ -33,9 +33,9 @@ concurrency:
   # share a key, so the partition tag is that pair. A second run of the same partition (or of the
   # same backfill range) stays QUEUED until the first finishes.
   runs:
-    # At most SMARTCART_MAX_CONCURRENT_RUNS runs at once (default 2 on this small machine).
-    max_concurrent_runs:
-      env: SMARTCART_MAX_CONCURRENT_RUNS
+    # At most SMARTCART_MAX_CONCURRENT_RUNS runs at once (default 2 on this small machine); Dagster
+    # takes no env var here, so the number is written in when this file is prepared.
+    max_concurrent_runs: {max_concurrent_runs}
     tag_concurrency_limits:
       - key: dagster/partition
         value:
@@ -62,13 +62,20 @@ def sqlalchemy_psycopg2_url(url: str) -> str:
 def prepare_dagster_env(settings: Settings) -> dict[str, str]:
     """Write DAGSTER_HOME/dagster.yaml and return the variables Dagster processes need."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    (settings.dagster_home / "dagster.yaml").write_text(INSTANCE_YAML)
+    max_runs = os.environ.get("SMARTCART_MAX_CONCURRENT_RUNS", "2")
+    if not max_runs.isdigit() or int(max_runs) < 1:
+        raise ConfigurationError(
+            f"SMARTCART_MAX_CONCURRENT_RUNS={max_runs!r} must be a whole number of runs, 1 or more"
+        )
+    (settings.dagster_home / "dagster.yaml").write_text(
+        INSTANCE_YAML.replace("{max_concurrent_runs}", max_runs)
+    )
     role = None if not settings.is_embedded("dagster") else DAGSTER_ROLE
     env = {
         "DAGSTER_HOME": str(settings.dagster_home),
         "SMARTCART_DAGSTER_STORAGE_URL": sqlalchemy_psycopg2_url(settings.database_url("dagster", role)),
         "SMARTCART_HOME": str(settings.home),
-        "SMARTCART_MAX_CONCURRENT_RUNS": os.environ.get("SMARTCART_MAX_CONCURRENT_RUNS", "2"),
+        "SMARTCART_MAX_CONCURRENT_RUNS": max_runs,
     }
     os.environ.update(env)
     return env
