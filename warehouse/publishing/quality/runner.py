@@ -69,7 +69,12 @@ def run_suites(
     import great_expectations.expectations as gxe
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # GX draws a "Calculating Metrics" bar per suite and ignores TQDM_DISABLE: in a run's log it is
+    # hundreds of redrawn lines, so switch it off here.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     if docs_dir is not None:
         docs_dir.mkdir(parents=True, exist_ok=True)
         context.add_data_docs_site(
