@@ -189,6 +189,10 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI answers 400 for a body it cannot parse at all (not JSON, a broken form): that is
+            # invalid input like any other, so it gets the documented 422.
+            return _error(422, "unparseable_body", "the request body could not be parsed: send JSON", None)
         if isinstance(exc.detail, dict) and "code" in exc.detail:
             detail = exc.detail
         else:
