@@ -305,4 +305,5 @@ def print_history_summary(settings: Settings) -> None:
     for name, count in counts.items():
         _print(f"  {name + ':':22s} {count}")
     query = re.sub(r"\s+", " ", ANALYST_QUERY)
-    _print('Try it in psql:  psql "$(smartcart db url --database catalog)" -c ' + f'"{query}"')
+    # `db psql` hands psql an owner-only password file: no password on any command line.
+    _print("Try it in psql:  .venv/bin/smartcart db psql --role smartcart_analyst -- -c " + f'"{query}"')

@@ -114,8 +114,12 @@ def test_matching_meets_precision_and_recall_against_ground_truth(built, catalog
     assert set(predicted) == set(truth), "every listed retailer product is in dim_retailer_product"
     metrics = catalog_tools.pair_metrics(truth, predicted)
     print(f"matching metrics: {metrics}")
-    assert metrics["precision"] >= 0.98, metrics
-    assert metrics["recall"] >= 0.90, metrics
+    # The synthetic market is harder than the live one (a retailer with no barcodes, half-barcoded
+    # European listings, unbranded house brands): these floors are the ones tests/dbt/
+    # test_matching_quality.py holds it to. The 0.99 / 0.97 is asserted on the live crawl
+    # (tests/orchestration/test_catalog_pipeline.py); ADR 0014 records both.
+    assert metrics["precision"] >= 0.95, metrics
+    assert metrics["recall"] >= 0.93, metrics
 
 
 def test_every_match_method_is_used(built):
