@@ -80,8 +80,8 @@ def test_backfill_of_three_days_lands_three_days_of_distinct_prices(backfill, wa
             )
             for day in DAYS
         }
-    assert [d for d, _, _ in per_day] == DAYS and all(n == 3 for _, n, _ in per_day)
-    assert runs == 3 * len(DAYS)
+    assert [d for d, _, _ in per_day] == DAYS and all(n == len(RETAILERS) for _, n, _ in per_day)
+    assert runs == len(RETAILERS) * len(DAYS)  # one crawl per registry retailer and day
     for a, b in zip(DAYS, DAYS[1:], strict=False):
         shared = prices[a].keys() & prices[b].keys()
         assert len(shared) > 100
