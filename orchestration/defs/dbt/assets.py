@@ -6,18 +6,11 @@ graph with one partition key per day. A run's day window becomes the dbt vars ``
 runs as one dbt invocation over its whole window (BackfillPolicy.single_run), so N days build N days.
 """
 
-import os
-
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
-from orchestration.defs.dbt.project import (
-    dbt_build_args,
-    dbt_env,
-    dbt_project,
-    partition_window_vars,
-    prepare_if_dev,
-)
+from orchestration.defs.dbt.project import dbt_project, partition_window_vars, prepare_if_dev
+from orchestration.defs.dbt.resources import WarehouseDbtCliResource
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
@@ -65,11 +58,11 @@ class CatalogDbtTranslator(DagsterDbtTranslator):
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="dbt_catalog",  # one catalog dbt build at a time across runs (dagster.yaml: pools default_limit 1)
 )
-def catalog_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def catalog_dbt_models(
+    context: dg.AssetExecutionContext, dbt: WarehouseDbtCliResource, warehouse: WarehouseResource
+):
     """`dbt build --target catalog` over the run's days: staging, matching, catalog marts, with their tests."""
-    # profiles.yml reads its connection from the environment (dbt env_var()); the run process sets it.
-    os.environ.update(dbt_env(warehouse.settings()))
     window_vars = window_vars_for(context)
     # The run's log says which days this build rewrites (dbt's own log echoes the --vars too).
     context.log.info(f"dbt day window vars: {window_vars or 'none (all history)'}")
-    yield from dbt.cli(dbt_build_args(window_vars), context=context).stream()
+    yield from dbt.build(warehouse.settings(), window_vars, context=context).stream()

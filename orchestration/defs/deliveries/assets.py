@@ -129,6 +129,7 @@ def ship(
             kind=kind,
             day=day,
             quality_report=_quality_report(settings, product, verdicts, Path(workdir)),
+            k_threshold=settings.k_threshold,
         )
     problems = verify_delivery(path)
     if problems:

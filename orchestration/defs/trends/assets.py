@@ -1,11 +1,10 @@
 """Trends: catalog_ref (catalog dimensions copied into the behaviour DB) and the trends dbt models."""
 
-import os
-
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
-from orchestration.defs.dbt.project import dbt_env, dbt_executable, dbt_project, prepare_if_dev
+from orchestration.defs.dbt.project import dbt_executable, dbt_project, prepare_if_dev
+from orchestration.defs.dbt.resources import WarehouseDbtCliResource
 from orchestration.defs.resources import WarehouseResource
 from warehouse.publishing.catalog_ref import publish_catalog_ref
 
@@ -44,7 +43,7 @@ def catalog_ref(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 
 
 # A second dbt resource: DbtCliResource appends its own --target, so the behaviour side needs its own.
-dbt_behavior_resource = DbtCliResource(
+dbt_behavior_resource = WarehouseDbtCliResource(
     project_dir=dbt_project,
     profiles_dir=str(dbt_project.profiles_dir),
     target="behavior",
@@ -60,8 +59,8 @@ dbt_behavior_resource = DbtCliResource(
     pool="dbt_behavior",  # one behaviour dbt build at a time across runs
 )
 def trends_dbt_models(
-    context: dg.AssetExecutionContext, dbt_behavior: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt_behavior: WarehouseDbtCliResource, warehouse: WarehouseResource
 ):
-    """`dbt build --target behavior`: app staging views and the k-anonymous trends mart, with tests."""
-    os.environ.update(dbt_env(warehouse.settings()))
-    yield from dbt_behavior.cli(["build"], context=context).stream()
+    """`dbt build --target behavior`: app staging views and the k-anonymous trends mart (cells of at
+    least Settings.k_threshold shoppers), with tests."""
+    yield from dbt_behavior.build(warehouse.settings(), context=context).stream()
