@@ -8,6 +8,7 @@ runs as one dbt invocation over its whole window (BackfillPolicy.single_run), so
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
+from dagster_shared.record import replace
 
 from orchestration.defs.dbt.project import dbt_project, partition_window_vars, prepare_if_dev
 from orchestration.defs.dbt.resources import WarehouseDbtCliResource
@@ -33,12 +34,42 @@ def window_vars_for(context: dg.AssetExecutionContext) -> dict[str, str] | None:
     return partition_window_vars(window.start.date(), window.end.date())
 
 
-class CatalogDbtTranslator(DagsterDbtTranslator):
-    """dbt resources as Dagster sees them: owned by analytics engineering; a day's model reads every
-    shard of the optimizer batch (serving.basket_splits holds all regions of the latest day)."""
+def dbt_test_description(test_node: dict) -> str:
+    """What a dbt test checks, in words: its own description if it has one, else its kind, column
+    and arguments (e.g. "dbt test not_null on shoppers")."""
+    if test_node.get("description"):
+        return test_node["description"]
+    metadata = test_node.get("test_metadata") or {}
+    kind = metadata.get("name") or test_node.get("name", "singular test")
+    column = test_node.get("column_name")
+    kwargs = {
+        key: value
+        for key, value in (metadata.get("kwargs") or {}).items()
+        if key not in ("column_name", "model") and value is not None
+    }
+    text = f"dbt test {kind}" + (f" on {column}" if column else "")
+    if kwargs:
+        text += " (" + ", ".join(f"{key}={value}" for key, value in sorted(kwargs.items())) + ")"
+    return text
+
+
+class SmartcartDbtTranslator(DagsterDbtTranslator):
+    """dbt resources as Dagster sees them: owned by analytics engineering, every dbt test a check
+    with a description that says what it tests."""
 
     def get_owners(self, dbt_resource_props):
         return owners_of("dbt")
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return replace(spec, description=dbt_test_description(manifest["nodes"].get(unique_id, {})))
+
+
+class CatalogDbtTranslator(SmartcartDbtTranslator):
+    """The catalog side: a day's model reads every shard of the optimizer batch
+    (serving.basket_splits holds all regions of the latest day)."""
 
     def get_partition_mapping(self, dbt_resource_props, dbt_parent_resource_props):
         if dbt_parent_resource_props.get("meta", {}).get("dagster", {}).get("asset_key") == list(

@@ -3,8 +3,10 @@
 import dagster as dg
 from dagster_dbt import dbt_assets
 
+from orchestration.defs.dbt.assets import SmartcartDbtTranslator
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, prepare_if_dev
 from orchestration.defs.dbt.resources import WarehouseDbtCliResource
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from warehouse.publishing.catalog_ref import publish_catalog_ref
 
@@ -25,6 +27,7 @@ CATALOG_REF_TABLES = {
             kinds={"postgres"},
             deps=[dg.AssetKey(upstream.split("/"))],
             description=f"smartcart_behavior.catalog_ref.{table}: a published copy of {upstream}.",
+            owners=owners_of("ops"),
         )
         for table, upstream in CATALOG_REF_TABLES.items()
     ],
@@ -39,7 +42,9 @@ def catalog_ref(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     }
     for table, rows in counts.items():
         extra = {"categories": summary.categories} if table == "products" else {}
-        yield dg.MaterializeResult(asset_key=["catalog_ref", table], metadata={"rows": rows, **extra})
+        yield dg.MaterializeResult(
+            asset_key=["catalog_ref", table], metadata={"rows": rows, "dagster/row_count": rows, **extra}
+        )
 
 
 # A second dbt resource: DbtCliResource appends its own --target, so the behaviour side needs its own.
@@ -54,6 +59,7 @@ dbt_behavior_resource = WarehouseDbtCliResource(
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
+    dagster_dbt_translator=SmartcartDbtTranslator(),
     select="tag:trends",
     name="trends_dbt_models",
     pool="dbt_behavior",  # one behaviour dbt build at a time across runs
