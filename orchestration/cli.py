@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -55,13 +56,27 @@ def cmd_ui(args: argparse.Namespace) -> int:
     dagster = str(Path(sys.executable).with_name("dagster"))
     cmd = [dagster, "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
     _print(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; storage in smartcart_dagster)")
+    from orchestration.runs import raise_keyboard_interrupt, stop_process_group
+
+    # `dagster dev` runs in a process group of its own, with the webserver, daemon, code servers and
+    # run workers it starts: on Ctrl-C or SIGTERM the whole group is stopped (SIGTERM, then SIGKILL
+    # after a grace period), so nothing outlives `smartcart ui`.
+    previous = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+    dev = None
     try:
-        return subprocess.call(
-            cmd, env=env, cwd=settings.home.parent if settings.home.parent.exists() else None
+        dev = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=settings.home.parent if settings.home.parent.exists() else None,
+            start_new_session=True,
         )
+        return dev.wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        if dev is not None:
+            stop_process_group(dev, timeout=30.0)
+        signal.signal(signal.SIGTERM, previous)
         if market:
             market.stop()
 

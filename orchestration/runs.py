@@ -98,7 +98,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop_group(process: subprocess.Popen, timeout: float = 20.0) -> None:
+def stop_process_group(process: subprocess.Popen, timeout: float = 20.0) -> None:
     """SIGTERM the process group (the process and what it spawned), then SIGKILL what is left."""
     if process.poll() is None:
         with _suppress_lookup():
@@ -120,7 +120,7 @@ def _bounded(close: Callable[[], object], timeout: float = 15.0) -> None:
     worker.join(timeout)
 
 
-def _raise_keyboard_interrupt(signum, frame) -> None:
+def raise_keyboard_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -165,7 +165,7 @@ class DagsterServices:
         # SIGTERM would end this process without unwinding, leaving the services orphaned: make it
         # unwind like Ctrl-C does (only the main thread may set handlers).
         if threading.current_thread() is threading.main_thread():
-            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+            self._previous_sigterm = signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
         try:
             self._start()
         except BaseException:
@@ -254,7 +254,7 @@ class DagsterServices:
         # (gRPC channels, watch threads) and the instance is bookkeeping, bounded so it cannot hang
         # the exit (a stop that never returns would orphan the services it was meant to stop).
         for process in reversed(self.processes):
-            _stop_group(process)
+            stop_process_group(process)
         self.processes.clear()
         if self._workspace is not None:
             _bounded(lambda workspace=self._workspace: workspace.__exit__(None, None, None))
