@@ -57,6 +57,7 @@ final as (
         package_size_text,
         package_quantity,
         package_unit,
+        pack_count,
         price,
         was_price,
         currency,

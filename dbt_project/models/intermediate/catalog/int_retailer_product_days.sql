@@ -7,7 +7,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook=["{{ delete_day_window('scrape_date') }}"],
         indexes=[
             {'columns': ['retailer_product_key', 'scrape_date']},
@@ -39,6 +39,7 @@ latest_per_day as (
         package_size_text,
         package_quantity,
         package_unit,
+        pack_count,
         fetched_at
     -- store_id breaks ties so the pick is deterministic.
     from observations

@@ -43,17 +43,29 @@ tracked as (
 
 ),
 
-products as (
+-- pack_count as the scraper's pack-size parser landed it ("2 x 6 x 330ml" is
+-- 12); rows landed before raw carried the column (migration 0031) fall back
+-- to reading the size text.
+tracked_with_pack_count as (
 
     select
         *,
+        coalesce(pack_count, {{ pack_count_from_size('package_size_text') }}) as resolved_pack_count
+    from tracked
+
+),
+
+products as (
+
+    select
+        tracked_with_pack_count.*,
         -- A listing without a brand is taken as the retailer's own house brand.
         {{ product_match_words('product_name', "coalesce(nullif(trim(brand), ''), retailer)", 'package_size_text') }}
         || '|'
-        || {{ product_size_key('package_quantity', 'package_unit', 'package_size_text',
-            pack_count_from_size('package_size_text')) }} as match_key,
-        {{ pack_count_from_size('package_size_text') }} as pack_count
-    from tracked
+        || {{ product_size_key(
+            'package_quantity', 'package_unit', 'package_size_text', 'resolved_pack_count'
+        ) }} as match_key
+    from tracked_with_pack_count
 
 ),
 
@@ -495,7 +507,7 @@ final as (
         package_size_text,
         package_quantity,
         package_unit,
-        pack_count,
+        resolved_pack_count as pack_count,
         median_price,
         first_seen_date,
         last_seen_date,

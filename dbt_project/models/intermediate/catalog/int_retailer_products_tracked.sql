@@ -14,7 +14,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='retailer_product_key',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['retailer_product_key'], 'unique': true}],
         post_hook=[
             "{% if is_incremental() %}delete from {{ this }} as tracked"
@@ -112,6 +112,7 @@ derived as (
         latest_day.package_size_text,
         latest_day.package_quantity,
         latest_day.package_unit,
+        latest_day.pack_count,
         latest_day.median_price,
         span.first_seen_date,
         span.last_seen_date
@@ -162,6 +163,7 @@ merged as (
                 when recency.newer_known then known_rows.package_quantity else derived.package_quantity
             end as package_quantity,
             case when recency.newer_known then known_rows.package_unit else derived.package_unit end as package_unit,
+            case when recency.newer_known then known_rows.pack_count else derived.pack_count end as pack_count,
             case when recency.newer_known then known_rows.median_price else derived.median_price end as median_price,
             least(known_rows.first_seen_date, derived.first_seen_date) as first_seen_date,
             greatest(known_rows.last_seen_date, derived.last_seen_date) as last_seen_date

@@ -1,5 +1,6 @@
 -- Per branch, day and category: the lowest comparable unit price (per kg, l
--- or each) among products in stock. Small (branches x categories x days), so
+-- or each) among products in stock, per canonical category (ADR 0020), so one
+-- basket line finds "Dairy / Milk" and "Dairy > Milk" alike. Small (branches x categories x days), so
 -- weekly basket costs read it instead of every price. Incremental.
 {{
     config(
@@ -25,22 +26,30 @@ retailer_products as (
 
 ),
 
+categories as (
+
+    select * from {{ ref('int_retailer_categories_mapped') }}
+
+),
+
 final as (
 
     select
         observations.scrape_date as price_date,
         observations.store_key,
-        coalesce(retailer_products.category_path, 'Uncategorised') as category_path,
+        categories.category_path,
         observations.package_unit,
         min(observations.comparable_unit_price) as lowest_unit_price
     from observations
     inner join retailer_products
         on observations.retailer_product_key = retailer_products.retailer_product_key
+    inner join categories
+        on retailer_products.category_path is not distinct from categories.retailer_category_path
     where observations.comparable_unit_price is not null
     group by
         observations.scrape_date,
         observations.store_key,
-        coalesce(retailer_products.category_path, 'Uncategorised'),
+        categories.category_path,
         observations.package_unit
 
 )

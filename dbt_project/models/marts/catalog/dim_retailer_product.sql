@@ -1,5 +1,7 @@
 -- One row per retailer product (retailer, retailer_product_id): which canonical
--- product it is (product_key), by which matching rule and with what confidence.
+-- product it is (product_key), by which matching rule and with what confidence,
+-- and its category twice: as the retailer lists it and as the canonical
+-- category it maps to (ADR 0020).
 with
 
 matched as (
@@ -8,28 +10,38 @@ matched as (
 
 ),
 
+categories as (
+
+    select * from {{ ref('int_retailer_categories_mapped') }}
+
+),
+
 final as (
 
     select
-        retailer_product_key,
-        product_key,
-        retailer,
-        retailer_product_id,
-        match_method,
-        cast(match_confidence as numeric(4, 3)) as match_confidence,
-        root_retailer_product_key,
-        product_name,
-        brand,
-        category_path,
-        gtin,
-        gtin14,
-        name_size_key,
-        package_size_text,
-        package_quantity,
-        package_unit,
-        first_seen_date,
-        last_seen_date
+        matched.retailer_product_key,
+        matched.product_key,
+        matched.retailer,
+        matched.retailer_product_id,
+        matched.match_method,
+        cast(matched.match_confidence as numeric(4, 3)) as match_confidence,
+        matched.root_retailer_product_key,
+        matched.product_name,
+        matched.brand,
+        matched.category_path,
+        categories.category_key,
+        matched.gtin,
+        matched.gtin14,
+        matched.name_size_key,
+        matched.package_size_text,
+        matched.package_quantity,
+        matched.package_unit,
+        matched.pack_count,
+        matched.first_seen_date,
+        matched.last_seen_date
     from matched
+    inner join categories
+        on matched.category_path is not distinct from categories.retailer_category_path
 
 )
 
