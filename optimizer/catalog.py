@@ -7,6 +7,9 @@ is one unit unless catalog.dim_product grows a ``units_per_pack`` column (then i
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import psycopg
 
 from optimizer.shopping import CatalogSnapshot, ShelfOffer, StoreInfo
@@ -87,3 +90,62 @@ def load_snapshot(
     return CatalogSnapshot(
         stores=stores, offers=offers, product_names=names, prices_version=version[0], price_date=version[1]
     )
+
+
+class SnapshotCache:
+    """Stores and per-product offers of the current prices, kept in memory per prices version.
+
+    The HTTP front door answers many baskets between two catalog builds; reading the stores and
+    each product's offers once per version takes the catalog read off the per-request path. The
+    whole cache is dropped when the version moves (a rebuilt mart), and products are evicted
+    least-recently-used beyond ``max_products`` so memory stays bounded on a large catalog.
+    """
+
+    def __init__(self, max_products: int = 20_000) -> None:
+        self.max_products = max_products
+        self._lock = threading.Lock()
+        self._version: tuple[str, str | None] | None = None
+        self._stores: list[StoreInfo] = []
+        self._pack_sql = "1"
+        self._products: OrderedDict[str, tuple[list[ShelfOffer], str | None]] = OrderedDict()
+
+    def _reset(self, conn: psycopg.Connection, version: tuple[str, str | None]) -> None:
+        self._stores = [StoreInfo(*row) for row in conn.execute(STORES_SQL).fetchall()]
+        self._pack_sql = "coalesce(p.units_per_pack, 1)::int" if _has_units_per_pack(conn) else "1"
+        self._products.clear()
+        self._version = version
+
+    def load(
+        self, conn: psycopg.Connection, product_keys: list[str], version: tuple[str, str | None]
+    ) -> CatalogSnapshot:
+        """The snapshot ``load_snapshot`` would read for ``product_keys`` at ``version``."""
+        wanted = list(dict.fromkeys(product_keys))
+        with self._lock:
+            if self._version != version:
+                self._reset(conn, version)
+            missing = [key for key in wanted if key not in self._products]
+            if missing:
+                offers_sql = OFFERS_SQL.format(
+                    pack_size=self._pack_sql, product_filter="and f.product_key = any(%s)"
+                )
+                found: dict[str, list[ShelfOffer]] = {key: [] for key in missing}
+                for row in conn.execute(offers_sql, (missing,)):
+                    found[row[1]].append(ShelfOffer(*row))
+                names = dict(conn.execute(NAMES_SQL + " where product_key = any(%s)", (missing,)).fetchall())
+                for key in missing:
+                    self._products[key] = (found[key], names.get(key))
+            for key in wanted:
+                self._products.move_to_end(key)
+            entries = [(key, self._products[key]) for key in wanted]
+            while len(self._products) > self.max_products:
+                self._products.popitem(last=False)
+            stores = list(self._stores)
+        offers = [offer for _, (product_offers, _) in entries for offer in product_offers]
+        names = {key: name for key, (_, name) in entries if name is not None}
+        return CatalogSnapshot(
+            stores=stores,
+            offers=offers,
+            product_names=names,
+            prices_version=version[0],
+            price_date=version[1],
+        )

@@ -113,6 +113,13 @@ def _stop_group(process: subprocess.Popen, timeout: float = 20.0) -> None:
     process.wait()
 
 
+def _bounded(close: Callable[[], object], timeout: float = 15.0) -> None:
+    """Run ``close`` in a daemon thread and give up on it after ``timeout`` seconds."""
+    worker = threading.Thread(target=close, name="smartcart-services-close", daemon=True)
+    worker.start()
+    worker.join(timeout)
+
+
 def _raise_keyboard_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -234,19 +241,27 @@ class DagsterServices:
 
     def __exit__(self, *exc_info) -> None:
         if exc_info[0] is not None and self._instance is not None:
-            try:
-                self.cancel_unfinished(f"stopped with the services that launched it ({exc_info[0].__name__})")
-            except Exception:  # noqa: BLE001 - stopping the processes matters more than the bookkeeping
-                pass
-        if self._workspace is not None:
-            self._workspace.__exit__(None, None, None)
-            self._workspace = None
-        if self._instance is not None:
-            self._instance.dispose()
-            self._instance = None
+            reason = f"stopped with the services that launched it ({exc_info[0].__name__})"
+
+            def cancel() -> None:
+                try:
+                    self.cancel_unfinished(reason)
+                except Exception:  # noqa: BLE001 - stopping the processes matters more than the bookkeeping
+                    pass
+
+            _bounded(cancel, timeout=30.0)
+        # Stop the processes first, so that nothing below can keep them alive; closing the workspace
+        # (gRPC channels, watch threads) and the instance is bookkeeping, bounded so it cannot hang
+        # the exit (a stop that never returns would orphan the services it was meant to stop).
         for process in reversed(self.processes):
             _stop_group(process)
         self.processes.clear()
+        if self._workspace is not None:
+            _bounded(lambda workspace=self._workspace: workspace.__exit__(None, None, None))
+            self._workspace = None
+        if self._instance is not None:
+            _bounded(self._instance.dispose)
+            self._instance = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -404,6 +419,23 @@ class DagsterServices:
         """Block until the daemon has submitted every run of the backfill and all have finished."""
         deadline, seen = (time.monotonic() + timeout if timeout else None), set()
         return self._wait_for_backfill(backfill_id, deadline, timeout, seen, on_finish, on_step)
+
+    def cancel_unfinished(self, reason: str) -> None:
+        """Cancel this block's backfills and mark its unfinished runs canceled, with ``reason``.
+
+        Their run workers are in the code server's process group and stop with it; without this
+        the runs would stay QUEUED or STARTED in the instance forever.
+        """
+        from dagster._core.storage.dagster_run import DagsterRunStatus
+
+        for backfill_id in self._backfills:
+            self.cancel_backfill(backfill_id)
+        unfinished = {DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                      DagsterRunStatus.STARTED}  # fmt: skip
+        for run_id in self._submitted_runs:
+            run = self.instance.get_run_by_id(run_id)
+            if run is not None and run.status in unfinished:
+                self.instance.report_run_canceled(run, message=reason)
 
     def cancel_backfill(self, backfill_id: str) -> None:
         """Cancel the backfill and its runs that have not started (as the UI's "Cancel" does)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -23,31 +25,59 @@ from warehouse.platform.config import DATABASES, Settings, url_env_var
 os.environ.setdefault("SMARTCART_PARTITIONS_START", "2024-01-01")
 
 
-@pytest.fixture(scope="session")
-def warehouse_settings() -> Settings:
-    home = Path(tempfile.mkdtemp(prefix="smartcart-test-"))
-    os.chmod(home, 0o755)
-    saved = {
-        k: os.environ.get(k)
-        for k in ["SMARTCART_HOME", "SMARTCART_PG_PORT", "SMARTCART_PG_MEMORY", *map(url_env_var, DATABASES)]
-    }
-    for key in saved:
-        os.environ.pop(key, None)
-    os.environ["SMARTCART_HOME"] = str(home)
-    # Tests run several clusters at once on shared machines: a small memory budget each.
-    os.environ["SMARTCART_PG_MEMORY"] = os.environ.get("SMARTCART_TEST_PG_MEMORY", "512MB")
-    settings = Settings.from_env()
+@contextmanager
+def own_cluster(prefix: str, activate: bool = True) -> Iterator[Settings]:
+    """A bootstrapped embedded cluster in a fresh SMARTCART_HOME, stopped and removed afterwards.
+
+    With ``activate`` the process environment points at it for the duration (as `smartcart` would
+    see it), and the whole environment is put back afterwards: code under test (the Dagster services)
+    writes DAGSTER_HOME and friends into os.environ, which must not leak into later modules.
+    """
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(home, 0o755)  # the postgres OS user must be able to enter it when we run as root
+    saved = dict(os.environ)
+    overrides = {"SMARTCART_HOME": str(home)}
+    if activate:
+        for key in ["SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]:
+            os.environ.pop(key, None)
+        os.environ.update(overrides)
+        # Tests run several clusters at once on shared machines: a small memory budget each.
+        os.environ["SMARTCART_PG_MEMORY"] = os.environ.get("SMARTCART_TEST_PG_MEMORY", "512MB")
+        settings = Settings.from_env()
+    else:
+        settings = Settings.from_env(overrides)
     try:
         bootstrap(settings)
         yield settings
     finally:
         cluster.stop(settings)
         shutil.rmtree(home, ignore_errors=True)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if activate:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def warehouse_settings() -> Iterator[Settings]:
+    """The session's shared cluster: most tests add their own rows and count only those."""
+    with own_cluster("smartcart-test-") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def isolated_warehouse() -> Iterator[Settings]:
+    """A cluster of the module's own, for end-to-end tests that count whole tables or whole days
+    (the session cluster holds what earlier modules landed, such as the synthetic markets)."""
+    with own_cluster("smartcart-module-") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def spare_cluster() -> Iterator[Settings]:
+    """A second, empty cluster beside the active one (restore targets, crash tests); the process
+    environment keeps pointing at the active one."""
+    with own_cluster("smartcart-spare-", activate=False) as settings:
+        yield settings
 
 
 RAW_CATALOG_TABLES = ("raw.price_observations", "raw.stores", "raw.rejected_items", "raw.scrape_runs")

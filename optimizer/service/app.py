@@ -36,7 +36,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from optimizer.catalog import APP_ROLE, load_snapshot, prices_version_or_none
+from optimizer.catalog import APP_ROLE, SnapshotCache, prices_version_or_none
 from optimizer.service import listings
 from optimizer.service.cache import DEFAULT_TTL_SECONDS, cache_get, cache_put, request_hash
 from optimizer.service.connections import CatalogConnections, CatalogUnavailable
@@ -155,6 +155,7 @@ def create_app(
     connections = CatalogConnections(resolve_url, max_size=pool_size, configure=configure_search_session)
     freshness = _SearchFreshness()
     prices = _PricesVersion()
+    snapshots = SnapshotCache()  # stores and offers per prices version: off the per-request path
     vocabulary = VocabularyCache()
     state: dict[str, Any] = {}
 
@@ -344,7 +345,7 @@ def create_app(
             cached = cache_get(conn, key)
             if cached is not None:
                 return JSONResponse(cached, headers={"X-SmartCart-Cache": "hit"})
-            snapshot = load_snapshot(conn, basket.product_keys(), version=(version, price_date))
+            snapshot = snapshots.load(conn, basket.product_keys(), version=(version, price_date))
         loaded = time.perf_counter()
         try:
             # direct: the same formulation handed to HiGHS as arrays (no Pyomo block per request).

@@ -103,3 +103,36 @@ def test_smartcart_entry_point_dispatches_optimize(mini_catalog, tmp_path, capsy
     assert smartcart(["optimize", "--basket", str(path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["stores"][0]["store_key"] == "opt-s3" and result["total"] == 3.10
+
+
+def test_snapshot_cache_serves_what_load_snapshot_reads_until_the_prices_move(
+    mini_catalog, warehouse_settings
+):
+    """The HTTP front door's in-memory snapshots equal a fresh read, and a rebuilt mart is re-read."""
+    from optimizer.catalog import SnapshotCache, prices_version
+
+    def as_sets(snapshot):
+        offers = {(o.store_key, o.product_key, o.price, o.pack_size) for o in snapshot.offers}
+        return offers, snapshot.product_names, [s.store_key for s in snapshot.stores]
+
+    cache = SnapshotCache(max_products=2)
+    keys = ["opt-milk", "opt-cheddar", "opt-oat"]
+    with psycopg.connect(warehouse_settings.database_url("catalog", APP_ROLE), autocommit=True) as conn:
+        version = prices_version(conn)
+        for wanted in (keys[:2], keys, keys[1:], keys):  # more keys than the cache holds: evictions
+            assert as_sets(cache.load(conn, wanted, version)) == as_sets(load_snapshot(conn, wanted))
+    mini_catalog.add_price("opt-s3", "opt-oat", 0.01, day="2026-03-03")  # a later day: now current
+    mini_catalog.publish()
+    try:
+        with psycopg.connect(warehouse_settings.database_url("catalog", APP_ROLE), autocommit=True) as conn:
+            moved = prices_version(conn)
+            assert moved != version
+            fresh = as_sets(cache.load(conn, keys, moved))
+            assert fresh == as_sets(load_snapshot(conn, keys))
+            assert ("opt-s3", "opt-oat", 0.01, 1) in fresh[0]
+    finally:
+        with mini_catalog.connect() as conn:
+            conn.execute(
+                "delete from catalog.fct_prices_daily where price_id = %s", ("opt-2026-03-03-opt-s3-opt-oat",)
+            )
+        mini_catalog.publish()

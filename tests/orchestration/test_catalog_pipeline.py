@@ -18,6 +18,13 @@ from warehouse.publishing.deliveries import verify_delivery
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+
+@pytest.fixture(scope="module")
+def warehouse_settings(isolated_warehouse):
+    """This module counts whole days and tables: a cluster of its own, not the session's."""
+    return isolated_warehouse
+
+
 PRODUCTS, STORES = 120, 3
 DAY = dt.date(2026, 3, 2)
 
@@ -45,10 +52,6 @@ def first_run(warehouse_settings, live_truth):
     return result
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="failed on the last fresh-clone run after the parallel merges; cause not yet diagnosed (issue 14 open)",
-)
 def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings, live_truth):
     summary = summarise_run(first_run)
     assert summary["success"], summary
@@ -87,10 +90,6 @@ def test_pipeline_lands_builds_solves_and_delivers(first_run, warehouse_settings
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="failed on the last fresh-clone run after the parallel merges; cause not yet diagnosed (issue 14 open)",
-)
 def test_rerun_adds_no_duplicates(first_run, warehouse_settings):
     before = _count(warehouse_settings, "select count(*) from raw.price_observations")
     with launch(seed=7, products=PRODUCTS, stores=STORES, date=DAY) as market:
@@ -126,10 +125,6 @@ def test_market_dying_mid_crawl_fails_the_run_and_loads_nothing(first_run, wareh
     assert sorted((warehouse_settings.deliveries_dir / "catalog").glob("2*")) == deliveries_before
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="now asserts issue 15's 0.99/0.97/1% with four retailers; failed on the last fresh-clone run (issue 15 open)",
-)
 def test_matching_of_the_live_crawl_meets_precision_and_recall(
     first_run, warehouse_settings, live_truth, pair_metrics
 ):
@@ -146,15 +141,30 @@ def test_matching_of_the_live_crawl_meets_precision_and_recall(
         live_truth
     )  # nearly every listed product landed
     metrics = pair_metrics(live_truth, predicted)
-    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
-        product_count = conn.execute("select count(*) from catalog.dim_product").fetchone()[0]
-    true_products = len({live_truth[key] for key in set(predicted) & set(live_truth)})
-    count_error = abs(product_count - true_products) / true_products
-    print(
-        f"live matching: {metrics}; dim_product {product_count} for {true_products} true ({count_error:.2%})"
-    )
+    print(f"live matching: {metrics}")
     assert metrics["true_pairs"] > PRODUCTS  # products carried by two or three retailers: pairs to find
-    # Product level (issue 15): pairs of retailer products under one product, and the product count.
+    # Product level (issue 15): pairs of retailer products under one product.
     assert metrics["precision"] >= 0.99, metrics
     assert metrics["recall"] >= 0.97, metrics
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="measured 124 products for 120 true (3.3%) on this crawl: the 1% target of issue 15 is not met yet",
+)
+def test_dim_product_is_within_one_percent_of_the_true_product_count(
+    first_run, warehouse_settings, live_truth
+):
+    assert summarise_run(first_run)["success"]
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        landed = {
+            (retailer, product_id)
+            for retailer, product_id in conn.execute(
+                "select retailer, retailer_product_id from catalog.dim_retailer_product"
+            )
+        }
+        product_count = conn.execute("select count(*) from catalog.dim_product").fetchone()[0]
+    true_products = len({live_truth[key] for key in landed & set(live_truth)})
+    count_error = abs(product_count - true_products) / true_products
+    print(f"dim_product {product_count} for {true_products} true products ({count_error:.2%})")
     assert count_error <= 0.01, (product_count, true_products)

@@ -24,6 +24,12 @@ BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
+def warehouse_settings(isolated_warehouse):
+    """Its own instance: runs other modules left in the shared one would take queue slots."""
+    return isolated_warehouse
+
+
+@pytest.fixture(scope="module")
 def daemon(warehouse_settings, tmp_path_factory):
     fault_dir = tmp_path_factory.mktemp("faults")
     env = {**os.environ, **prepare_dagster_env(warehouse_settings), "SMARTCART_FAULT_DIR": str(fault_dir)}
@@ -76,17 +82,21 @@ def status(instance, run_id: str) -> str:
     return instance.get_run_by_id(run_id).status.value
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="passed twice on the ops branch; failed on main after the instance config was merged (max_concurrent_runs now written in); not yet diagnosed (issue 12 open)",
-)
 def test_second_run_of_a_partition_queues_until_the_first_finishes(daemon):
     env, workspace, instance, fault_dir = daemon
+    # Held long enough that the second launch (a CLI that loads the workspace: slow on a busy
+    # machine) is submitted while the first still holds the partition.
+    (fault_dir / "hold-2026-03-02").write_text("45")
     first = launch(env, workspace, "2026-03-02")
     second = launch(env, workspace, "2026-03-02")
     wait_for(lambda: (fault_dir / f"{first}.started").exists(), 240, "the first run to start")
-    time.sleep(4)  # the daemon dequeues every few seconds: it had its chance to start the second
-    assert status(instance, second) == "QUEUED"
+    # For as long as the first holds the partition, the daemon (which dequeues every few seconds)
+    # must leave the second in the queue.
+    seen = set()
+    while not (fault_dir / f"{first}.finished").exists():
+        seen.add(status(instance, second))
+        time.sleep(1)
+    assert seen == {"QUEUED"}, f"the second run was {seen} while the first held the partition"
     wait_for(lambda: status(instance, second) == "SUCCESS", 300, "the second run to succeed")
     assert status(instance, first) == "SUCCESS"
     first_done = float((fault_dir / f"{first}.finished").read_text())
@@ -94,10 +104,6 @@ def test_second_run_of_a_partition_queues_until_the_first_finishes(daemon):
     assert second_started >= first_done  # never both inside the partition at once
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Dagster's code server marks the run failed before the launcher's health check sees it; children can survive (issue 12 open)",
-)
 def test_killed_run_worker_is_marked_failed_and_leaves_no_child(daemon):
     env, workspace, instance, fault_dir = daemon
     (fault_dir / "hold-2026-03-05").write_text("600")
@@ -123,4 +129,6 @@ def test_killed_run_worker_is_marked_failed_and_leaves_no_child(daemon):
         log = (Path(env["SMARTCART_HOME"]) / "fault-daemon.log").read_text()[-3000:]
         raise AssertionError(f"{exc}; child {child}, worker {worker}, recorded {recorded}\n{log}") from None
     messages = " ".join(e.message or "" for e in instance.all_logs(run_id))
-    assert "exited" in messages or "is gone" in messages  # the failure says the worker died
+    # the failure says the worker died: the code server ("terminated unexpectedly") or our
+    # launcher's health check ("is gone"), whichever sees it first
+    assert "terminated unexpectedly" in messages or "is gone" in messages, messages[-2000:]

@@ -13,15 +13,12 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from warehouse.platform import backup, cluster
+from warehouse.platform import backup
 from warehouse.platform.access.grants import AccessPolicy
-from warehouse.platform.bootstrap import bootstrap
 from warehouse.platform.config import DATABASES, Settings
 from warehouse.platform.migrate import migrations_for
 
@@ -77,19 +74,6 @@ def populated(warehouse_settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def fresh_cluster():
-    home = Path(tempfile.mkdtemp(prefix="smartcart-restore-"))
-    os.chmod(home, 0o755)
-    settings = Settings.from_env({"SMARTCART_HOME": str(home)})
-    try:
-        bootstrap(settings)
-        yield settings
-    finally:
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
 def backup_set(populated: Settings, tmp_path_factory) -> backup.BackupSet:
     return backup.backup(populated, DATABASES, to=tmp_path_factory.mktemp("backups"), keep=3)
 
@@ -113,35 +97,35 @@ def test_backup_writes_owner_only_archives_and_a_manifest(backup_set: backup.Bac
         assert listing.returncode == 0 and "TABLE DATA" in listing.stdout
 
 
-def test_restore_into_a_fresh_cluster_is_identical(populated, backup_set, fresh_cluster: Settings):
-    results = backup.restore(fresh_cluster, backup_set.directory)
+def test_restore_into_a_fresh_cluster_is_identical(populated, backup_set, spare_cluster: Settings):
+    results = backup.restore(spare_cluster, backup_set.directory)
     assert sorted(r.database for r in results) == sorted(DATABASES)
     for database in DATABASES:
         source = table_fingerprints(populated, database)
-        restored = table_fingerprints(fresh_cluster, database)
+        restored = table_fingerprints(spare_cluster, database)
         assert restored == source, database
         assert any(count for count, _ in source.values()), f"{database} had no rows to compare"
     # Sequences continue where they were, and the roles of roles.yml still apply after the restore.
-    with psycopg.connect(fresh_cluster.database_url("catalog")) as conn:
+    with psycopg.connect(spare_cluster.database_url("catalog")) as conn:
         next_id = conn.execute("select nextval('public.backup_probe_id_seq')").fetchone()[0]
         top = conn.execute("select max(id) from public.backup_probe").fetchone()[0]
     assert next_id == top + 1
-    with psycopg.connect(fresh_cluster.database_url("catalog", "smartcart_analyst")) as conn:
+    with psycopg.connect(spare_cluster.database_url("catalog", "smartcart_analyst")) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select count(*) from raw.price_observations")
 
 
-def test_restore_refuses_a_target_with_rows_unless_forced(populated, backup_set, fresh_cluster: Settings):
-    backup.restore(fresh_cluster, backup_set.directory / "behavior.dump", force=True)  # holds rows now
+def test_restore_refuses_a_target_with_rows_unless_forced(populated, backup_set, spare_cluster: Settings):
+    backup.restore(spare_cluster, backup_set.directory / "behavior.dump", force=True)  # holds rows now
     with pytest.raises(backup.BackupError, match="not empty.*--force"):
-        backup.restore(fresh_cluster, backup_set.directory / "behavior.dump")
-    with psycopg.connect(fresh_cluster.database_url("behavior")) as conn:
+        backup.restore(spare_cluster, backup_set.directory / "behavior.dump")
+    with psycopg.connect(spare_cluster.database_url("behavior")) as conn:
         conn.execute("insert into public.backup_probe (payload) values ('{\"extra\": true}')")
-    backup.restore(fresh_cluster, backup_set.directory / "behavior.dump", force=True)
-    assert table_fingerprints(fresh_cluster, "behavior") == table_fingerprints(populated, "behavior")
+    backup.restore(spare_cluster, backup_set.directory / "behavior.dump", force=True)
+    assert table_fingerprints(spare_cluster, "behavior") == table_fingerprints(populated, "behavior")
 
 
-def test_restore_refuses_newer_migrations_and_damaged_files(backup_set, fresh_cluster, tmp_path):
+def test_restore_refuses_newer_migrations_and_damaged_files(backup_set, spare_cluster, tmp_path):
     newer = tmp_path / "newer"
     shutil.copytree(backup_set.directory, newer)
     manifest = json.loads((newer / "manifest.json").read_text())
@@ -149,17 +133,17 @@ def test_restore_refuses_newer_migrations_and_damaged_files(backup_set, fresh_cl
     manifest["databases"]["catalog"]["migration_level"] = "9999"
     (newer / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(backup.BackupError, match="migration 9999 of catalog, newer than this code"):
-        backup.restore(fresh_cluster, newer / "catalog.dump", force=True)
+        backup.restore(spare_cluster, newer / "catalog.dump", force=True)
     damaged = tmp_path / "damaged"
     shutil.copytree(backup_set.directory, damaged)
     with (damaged / "vault.dump").open("r+b") as handle:
         handle.seek(100)
         handle.write(b"\0\0\0\0")
     with pytest.raises(backup.BackupError, match="does not match its sha256"):
-        backup.restore(fresh_cluster, damaged / "vault.dump", force=True)
+        backup.restore(spare_cluster, damaged / "vault.dump", force=True)
     (damaged / "manifest.json").unlink()
     with pytest.raises(backup.BackupError, match="did not finish"):
-        backup.restore(fresh_cluster, damaged)
+        backup.restore(spare_cluster, damaged)
 
 
 def test_cli_backup_keeps_the_newest_sets(populated: Settings, tmp_path):
@@ -229,17 +213,17 @@ def test_backup_role_reaches_every_database_and_writes_nothing(populated: Settin
                     conn.execute("select nextval(%s)", (sequence,))
 
 
-def test_a_failed_forced_restore_loses_nothing(backup_set, fresh_cluster: Settings, tmp_path):
+def test_a_failed_forced_restore_loses_nothing(backup_set, spare_cluster: Settings, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(backup_set.directory, broken)
     (broken / "catalog.dump").write_bytes(b"PGDMP" + os.urandom(4096))  # right name, not an archive
     manifest = json.loads((broken / "manifest.json").read_text())
     manifest["databases"]["catalog"]["sha256"] = backup._sha256(broken / "catalog.dump")
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    before = table_fingerprints(fresh_cluster, "catalog")
+    before = table_fingerprints(spare_cluster, "catalog")
     with pytest.raises(backup.BackupError, match="pg_restore of catalog.dump into smartcart_catalog failed"):
-        backup.restore(fresh_cluster, broken / "catalog.dump", force=True)
-    assert table_fingerprints(fresh_cluster, "catalog") == before
-    with psycopg.connect(fresh_cluster.database_url("catalog")) as conn:
+        backup.restore(spare_cluster, broken / "catalog.dump", force=True)
+    assert table_fingerprints(spare_cluster, "catalog") == before
+    with psycopg.connect(spare_cluster.database_url("catalog")) as conn:
         leftovers = conn.execute("select datname from pg_database where datname like '%restoring'").fetchall()
     assert leftovers == []

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,25 +22,11 @@ from scrapers.crawl import run_crawl_subprocess
 from scrapers.demo_market import launch
 from warehouse.landing.loading import load_crawl_landing
 from warehouse.platform import cluster
-from warehouse.platform.bootstrap import bootstrap
 from warehouse.platform.config import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SCRAPE_DATE = dt.date(1999, 11, 30)
-
-
-@pytest.fixture(scope="module")
-def crash_cluster():
-    home = Path(tempfile.mkdtemp(prefix="smartcart-crash-"))
-    os.chmod(home, 0o755)
-    settings = Settings.from_env({"SMARTCART_HOME": str(home)})
-    try:
-        bootstrap(settings)
-        yield settings
-    finally:
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +75,12 @@ def crash(settings: Settings, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["immediate", "sigkill"])
-def test_a_returned_load_survives_a_crash(crash_cluster: Settings, landing, how: str):
-    with psycopg.connect(crash_cluster.database_url("catalog", "smartcart_scraper")) as conn:
+def test_a_returned_load_survives_a_crash(spare_cluster: Settings, landing, how: str):
+    with psycopg.connect(spare_cluster.database_url("catalog", "smartcart_scraper")) as conn:
         summary = load_crawl_landing(conn, landing)
     assert summary.rows > 0
-    crash(crash_cluster, how)
-    with psycopg.connect(crash_cluster.database_url("catalog")) as conn:
+    crash(spare_cluster, how)
+    with psycopg.connect(spare_cluster.database_url("catalog")) as conn:
         rows = conn.execute(
             "select count(*) from raw.price_observations where retailer = 'freshmart' and scrape_date = %s",
             (SCRAPE_DATE,),
@@ -113,16 +97,16 @@ def test_a_returned_load_survives_a_crash(crash_cluster: Settings, landing, how:
 
 
 @pytest.mark.parametrize("how", ["immediate", "sigkill"])
-def test_every_committed_insert_survives_a_crash(crash_cluster: Settings, how: str):
+def test_every_committed_insert_survives_a_crash(spare_cluster: Settings, how: str):
     table = f"public.durability_probe_{how}"
-    with psycopg.connect(crash_cluster.database_url("catalog"), autocommit=True) as conn:
+    with psycopg.connect(spare_cluster.database_url("catalog"), autocommit=True) as conn:
         conn.execute(f"drop table if exists {table}")
         conn.execute(f"create table {table} (n int primary key, at timestamptz default clock_timestamp())")
-    with psycopg.connect(crash_cluster.database_url("catalog")) as conn:
+    with psycopg.connect(spare_cluster.database_url("catalog")) as conn:
         for n in range(25):
             conn.execute(f"insert into {table} (n) values (%s)", (n,))
             conn.commit()  # returned: it must survive
-    crash(crash_cluster, how)  # at once: an asynchronous commit would still sit in the WAL buffers
-    with psycopg.connect(crash_cluster.database_url("catalog")) as conn:
+    crash(spare_cluster, how)  # at once: an asynchronous commit would still sit in the WAL buffers
+    with psycopg.connect(spare_cluster.database_url("catalog")) as conn:
         survived = [n for (n,) in conn.execute(f"select n from {table} order by n")]
     assert survived == list(range(25))
