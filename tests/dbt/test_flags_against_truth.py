@@ -35,11 +35,6 @@ DAYS = [FIRST_DAY + dt.timedelta(days=n) for n in range(7)]
 RETAILERS = ("freshmart",)  # one spider process per day keeps the week under ~4 minutes
 PRODUCTS, STORES, SEED = 100, 3, 11
 FLOOR = 0.95
-MARTS = (
-    "dim_store", "dim_product", "dim_retailer_product", "dim_category", "fct_prices_daily",
-    "fct_current_prices", "fct_price_changes", "fct_availability", "fct_promotions",
-    "fct_store_coverage", "fct_price_observations", "fct_crawl_health", "mart_basket_index",
-)  # fmt: skip
 
 SHRINK_SQL = """
 select distinct changes.change_date, products.retailer, products.retailer_product_id
@@ -75,6 +70,12 @@ def _precision_recall(flagged: set, truth: set) -> dict[str, float | int]:
 
 
 @pytest.fixture(scope="module")
+def warehouse_settings(isolated_warehouse):
+    """Precision and recall count whole tables: a cluster of the module's own, nothing else landed."""
+    return isolated_warehouse
+
+
+@pytest.fixture(scope="module")
 def crawled_week(warehouse_settings, tmp_path_factory, catalog_tools):
     work = tmp_path_factory.mktemp("flags_week")
     truth: dict[dt.date, dict] = {}
@@ -107,21 +108,7 @@ def crawled_week(warehouse_settings, tmp_path_factory, catalog_tools):
             "stock_outs": conn.execute(STOCK_OUT_SQL).fetchall(),
             "price_changes": conn.execute("select count(*) from catalog.fct_price_changes").fetchone()[0],
         }
-    yield {"truth": truth, **built}
-    # Leave the shared cluster as the other tests expect it: empty raw, no catalog mart of ours.
-    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
-        conn.execute("truncate raw.price_observations, raw.stores, raw.scrape_runs, raw.rejected_items")
-        for schema, name, kind in conn.execute(
-            "select table_schema, table_name, table_type from information_schema.tables "
-            "where table_schema in ('catalog', 'intermediate', 'staging') "
-            "and (table_schema <> 'catalog' or table_name = any(%s)) "
-            "and (table_schema <> 'staging' or table_name like 'stg_scraped__%%' "
-            "     or table_name like 'stg_crowd__%%' or table_name = 'standard_basket')",
-            (list(MARTS),),
-        ).fetchall():
-            conn.execute(
-                f'drop {"view" if kind == "VIEW" else "table"} if exists "{schema}"."{name}" cascade'
-            )
+    return {"truth": truth, **built}
 
 
 def test_shrinkflation_against_truth(crawled_week):
