@@ -11,14 +11,15 @@ from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 
 TRENDS_BUYER_ROLE = Role.TRENDS_BUYER
-TRENDS_TABLES = (
-    "trends_category_demand_weekly",
-    "trends_substitution_flows",
-    "trends_basket_spend_bands",
-    "trends_basket_composition",
-    "trends_store_choice",
-    "trends_split_savings",
-)
+
+
+def trends_table_names() -> list[str]:
+    """The sellable trends tables: the dbt manifest's models flagged meta.delivery.product = trends
+    (what the trends delivery ships), read when asked, never retyped here."""
+    from orchestration.defs.dbt.project import dbt_project
+    from warehouse.publishing.deliveries.products import delivery_tables
+
+    return [table.name for table in delivery_tables(dbt_project.manifest_path, "trends")]
 
 
 def run_trends_pipeline(settings: Settings, services=None):
@@ -58,7 +59,9 @@ class TrendsSummary:
 def trends_summary(settings: Settings) -> TrendsSummary:
     """Read the trends mart as a trends buyer would."""
     with psycopg.connect(settings.database_url("behavior", TRENDS_BUYER_ROLE)) as conn:
-        rows = {t: conn.execute(f"select count(*) from trends.{t}").fetchone()[0] for t in TRENDS_TABLES}
+        rows = {
+            t: conn.execute(f"select count(*) from trends.{t}").fetchone()[0] for t in trends_table_names()
+        }
         top = conn.execute(
             "select shopper_region, category, sum(shoppers)::int from trends.trends_category_demand_weekly"
             " group by 1, 2 order by 3 desc, 1, 2 limit 1"

@@ -17,12 +17,10 @@ vault into raw.trend_consents, and pending erasures are processed first.
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import hashlib
 import json
 import math
-import multiprocessing
 import os
 import re
 import time
@@ -65,9 +63,6 @@ def max_event_file_bytes() -> int:
     except ValueError:
         raise ValueError(f"SMARTCART_APP_EVENTS_MAX_FILE_BYTES={raw!r} is not a number of bytes") from None
 
-
-# Files parsed ahead in worker processes while the current one is COPYed (memory: ~2 files).
-PARSE_WORKERS = int(os.environ.get("SMARTCART_INGEST_WORKERS", "2"))
 
 # Allowed payload fields per event type (besides event_id, user_id, event_type, occurred_at).
 # The value says how a field is checked; anything not listed is dropped on ingest.
@@ -451,24 +446,6 @@ def pending_event_files(dropzone: Path, settle: float | None = None) -> list[Pat
     return [dropped.path for dropped in settled_files(dropzone, EVENT_FILE_SUFFIXES, settle)]
 
 
-def _prepared_files(paths: list[Path]):
-    """Yield (path, (sha, parsed)), parsing the next file in a worker process while the caller
-    loads the current one into Postgres: Python parsing and server-side COPY overlap."""
-    if len(paths) < 2:
-        for path in paths:
-            yield path, None
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding connections/threads
-    workers = max(1, min(PARSE_WORKERS, len(paths) - 1))
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        ahead = [pool.submit(checksum_and_parse, path) for path in paths[:workers]]
-        for index, path in enumerate(paths):
-            prepared = ahead.pop(0).result()
-            if index + workers < len(paths):
-                ahead.append(pool.submit(checksum_and_parse, paths[index + workers]))
-            yield path, prepared
-
-
 def ingest_dropzone(
     settings: Settings, dropzone: Path | None = None, move_files: bool = True, settle: float | None = None
 ) -> IngestionSummary:
@@ -487,9 +464,11 @@ def ingest_dropzone(
         summary.erased_rows_deleted = sum(e.behavior_rows_deleted for e in erasures)
         settle = settle_seconds() if settle is None else settle
         ready = {dropped.path: dropped for dropped in settled_files(dropzone, EVENT_FILE_SUFFIXES, settle)}
-        for path, prepared in _prepared_files(list(ready)):
+        # One file at a time in this step: where work runs is Dagster's choice (its executor runs
+        # steps in parallel), not a process pool hidden inside one step.
+        for path in ready:
             try:
-                prepared = prepared or checksum_and_parse(path)
+                prepared = checksum_and_parse(path)
                 # Parsed from a file that changed since it was listed: leave it for the next pass.
                 check_settled(path, 0, seen=ready[path])
             except (FileStillChanging, FileNotFoundError):

@@ -38,13 +38,36 @@ def url_env_var(database: str) -> str:
     return f"SMARTCART_{database.upper()}_URL"
 
 
+# The smallest number of distinct shoppers a sellable trends cell may count. One value, read
+# here once, reaches dbt (var k_threshold), the GX trends suites and the privacy scan.
+K_THRESHOLD_ENV = "SMARTCART_K_THRESHOLD"
+DEFAULT_K_THRESHOLD = 10
+
+
+def parse_k_threshold(raw: str | None) -> int:
+    """The k-threshold from its setting (unset or blank: the default); a clear error otherwise."""
+    if raw is None or not raw.strip():
+        return DEFAULT_K_THRESHOLD
+    try:
+        k = int(raw.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"{K_THRESHOLD_ENV}={raw!r} is not a whole number; set it to the minimum number of "
+            f"distinct shoppers per trends cell (default {DEFAULT_K_THRESHOLD})"
+        ) from None
+    if k < 2:
+        raise ConfigurationError(f"{K_THRESHOLD_ENV}={k} would publish single shoppers; set it to 2 or more")
+    return k
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Resolved configuration for one process."""
+    """Resolved configuration for one process: read from the environment once, by `from_env`."""
 
     home: Path
     environment: str
     external_urls: dict[str, str] = field(default_factory=dict)
+    k_threshold: int = DEFAULT_K_THRESHOLD
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -52,7 +75,16 @@ class Settings:
         home = Path(env.get("SMARTCART_HOME") or REPO_ROOT / ".smartcart").expanduser().resolve()
         environment = env.get("SMARTCART_ENV", "ci" if env.get("CI") else "local")
         external = {db: env[url_env_var(db)] for db in DATABASES if env.get(url_env_var(db))}
-        return cls(home=home, environment=environment, external_urls=external)
+        return cls(
+            home=home,
+            environment=environment,
+            external_urls=external,
+            k_threshold=parse_k_threshold(env.get(K_THRESHOLD_ENV)),
+        )
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The dbt vars every build gets from the settings (a run adds its day window)."""
+        return {"k_threshold": self.k_threshold}
 
     # --- paths under SMARTCART_HOME -------------------------------------------------
     @property

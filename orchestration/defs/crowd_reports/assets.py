@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from warehouse.landing.crowd_reports import FileStillChanging, process_report_file, vault_pseudonymizer
 from warehouse.platform.access.roles import Role
@@ -23,12 +24,14 @@ class CrowdReportFileConfig(dg.Config):
         dg.AssetSpec(
             ["catalog_raw", "crowd_price_reports"],
             group_name="crowd_reports",
+            owners=owners_of("scraping"),
             kinds={"postgres"},
             description="smartcart_catalog.raw.crowd_price_reports: contributor price reports, by anonymous id.",
         ),
         dg.AssetSpec(
             ["catalog_raw", "crowd_report_files"],
             group_name="crowd_reports",
+            owners=owners_of("scraping"),
             kinds={"postgres"},
             description="smartcart_catalog.raw.crowd_report_files: every report file seen and its verdict.",
         ),

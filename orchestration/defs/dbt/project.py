@@ -57,11 +57,12 @@ def partition_window_vars(start: dt.date, end_exclusive: dt.date) -> dict[str, s
     return {"min_date": start.isoformat(), "max_date": (end_exclusive - dt.timedelta(days=1)).isoformat()}
 
 
-def dbt_build_args(window_vars: dict[str, str] | None, target: str = "catalog") -> list[str]:
-    """`dbt build` arguments; with a day window the incremental models build only those days."""
+def dbt_build_args(dbt_vars: dict[str, object] | None, target: str = "catalog") -> list[str]:
+    """`dbt build` arguments with `dbt_vars` (the settings' k_threshold, a run's day window: with
+    one the incremental models build only those days)."""
     args = ["build", "--target", target]
-    if window_vars:
-        args += ["--vars", json.dumps(window_vars, sort_keys=True)]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
     return args
 
 

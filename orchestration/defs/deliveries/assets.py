@@ -13,6 +13,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.owners import owners_of
 from orchestration.defs.quality.gate import QualityGateFailed, read_verdicts
 from orchestration.defs.resources import WarehouseResource
 from warehouse.platform.access.roles import Role
@@ -129,6 +130,7 @@ def ship(
             kind=kind,
             day=day,
             quality_report=_quality_report(settings, product, verdicts, Path(workdir)),
+            k_threshold=settings.k_threshold,
         )
     problems = verify_delivery(path)
     if problems:
@@ -142,6 +144,7 @@ def ship(
 @dg.asset(
     deps=[dg.AssetKey(["catalog", t.name]) for t in CATALOG_TABLES],
     group_name="deliveries",
+    owners=owners_of("ops"),
     kinds={"parquet", "duckdb"},
 )
 def catalog_delivery(
@@ -158,6 +161,7 @@ def catalog_delivery(
 @dg.asset(
     deps=[dg.AssetKey(["trends", t.name]) for t in TRENDS_TABLES],
     group_name="deliveries",
+    owners=owners_of("ops"),
     kinds={"parquet", "duckdb"},
 )
 def trends_delivery(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:

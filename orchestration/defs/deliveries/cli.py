@@ -85,6 +85,7 @@ def cmd_ship(args: argparse.Namespace) -> int:
         args.to or delivery_destination(settings),
         kind=args.kind,
         day=day,
+        k_threshold=settings.k_threshold,
     )
     problems = verify_delivery(path)
     if problems:

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from warehouse.landing.ingestion import app_events_dropzone, ingest_dropzone
 
@@ -27,12 +28,14 @@ class IngestionConfig(dg.Config):
         dg.AssetSpec(
             ["behavior_raw", "app_events"],
             group_name="ingestion",
+            owners=owners_of("ops"),
             kinds={"python", "postgres"},
             description="smartcart_behavior.raw.app_events (+ raw.event_files): app events keyed by anonymous id, PII dropped.",
         ),
         dg.AssetSpec(
             ["behavior_raw", "trend_consents"],
             group_name="ingestion",
+            owners=owners_of("ops"),
             kinds={"postgres"},
             description="smartcart_behavior.raw.trend_consents: (anonymous id, trend_sharing) republished from the vault.",
         ),

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from warehouse.platform.backup import backup
 
@@ -9,6 +10,7 @@ from warehouse.platform.backup import backup
 @dg.asset(
     key=["operations", "database_backup"],
     group_name="operations",
+    owners=owners_of("ops"),
     kinds={"postgres"},
     description=(
         "pg_dump -Fc of the vault, catalog, behavior and Dagster databases as smartcart_backup, "

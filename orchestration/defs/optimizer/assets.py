@@ -8,6 +8,8 @@ from pydantic import Field
 
 from optimizer.basket import basket_problem_from_prices, summarise_split
 from optimizer.solve import solve
+from orchestration.defs.metadata import cents, rounded_to_cents
+from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from warehouse.platform.access.roles import Role
 
@@ -48,6 +50,7 @@ def choose_sample_basket(rows: list[tuple], basket_size: int) -> list[tuple[str,
         dg.AssetKey(["catalog", "dim_product"]),
     ],
     group_name="optimizer",
+    owners=owners_of("optimizer"),
     kinds={"pyomo", "highs"},
 )
 def sample_basket_split(
@@ -106,10 +109,11 @@ def sample_basket_split(
     return dg.MaterializeResult(
         metadata={
             "status": summary["status"],
-            "split_total": summary.get("total"),
-            "best_single_store_total": summary.get("best_single_total"),
-            "saving": summary.get("saving"),
+            "split_total": cents(summary.get("total")),
+            "best_single_store_total": cents(summary.get("best_single_total")),
+            "saving": cents(summary.get("saving")),
             "stores_used": len(summary.get("stores", [])),
-            "split": dg.MetadataValue.json(summary),
+            "split": dg.MetadataValue.json(rounded_to_cents(json.loads(json.dumps(summary, default=str)))),
+            "dagster/row_count": 1,  # one serving.basket_splits row per sample basket and day
         }
     )

@@ -7,9 +7,17 @@ not run); warnings only show as WARN in the UI.
 
 import dagster as dg
 
+from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import WarehouseResource
+from warehouse.platform.config import DEFAULT_K_THRESHOLD
+from warehouse.publishing.deliveries import delivery_tables
 from warehouse.publishing.quality.reports import run_product_checks
-from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
+from warehouse.publishing.quality.suites import product_suites
+
+
+def trends_table_names() -> list[str]:
+    """The sellable trends tables, from the dbt manifest (the models flagged meta.delivery.product)."""
+    return [table.name for table in delivery_tables(dbt_project.manifest_path, "trends")]
 
 
 def check_name(suite) -> str:
@@ -17,7 +25,10 @@ def check_name(suite) -> str:
 
 
 def build_product_checks(product: str) -> dg.AssetChecksDefinition:
-    suites = SUITES_BY_PRODUCT[product]
+    trends_tables = trends_table_names() if product == "trends" else []
+    # The check specs need only the suites' names and tables; k is a run-time setting, so the
+    # suites that run are rebuilt in the step from the run's Settings (see product_checks).
+    suites = product_suites(product, DEFAULT_K_THRESHOLD, trends_tables)
 
     @dg.multi_asset_check(
         name=f"{product}_quality",
@@ -32,7 +43,9 @@ def build_product_checks(product: str) -> dg.AssetChecksDefinition:
         ],
     )
     def product_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-        outcomes = run_product_checks(warehouse.settings(), product, context.op_execution_context.run_id)
+        settings = warehouse.settings()
+        run_suites = product_suites(product, settings.k_threshold, trends_tables)
+        outcomes = run_product_checks(settings, product, context.op_execution_context.run_id, run_suites)
         for outcome in outcomes:
             failed = [o for o in outcome.outcomes if not o.success]
             yield dg.AssetCheckResult(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from warehouse.platform.config import DEFAULT_K_THRESHOLD
 from warehouse.publishing.deliveries import documents
 from warehouse.publishing.deliveries.documents import ShippedTable
 from warehouse.publishing.deliveries.export import export_query, sha256_of
@@ -115,6 +116,7 @@ def write_documents(
     quality_report: Path | None,
     server: dict,
     generated_at: datetime | None = None,
+    k_threshold: int = DEFAULT_K_THRESHOLD,
 ) -> dict:
     """Write the documents, the DuckDB file and, last, the manifest of every file into `staging`."""
     generated_at = generated_at or datetime.now(UTC)
@@ -141,7 +143,9 @@ def write_documents(
     (staging / "datapackage.json").write_text(
         json.dumps(documents.datapackage(product, delivery_id, shipped), indent=2) + "\n"
     )
-    (staging / "contract.yaml").write_text(documents.data_contract(product, version, shipped, server))
+    (staging / "contract.yaml").write_text(
+        documents.data_contract(product, version, shipped, server, k_threshold)
+    )
     (staging / "README.md").write_text(documents.readme(product, manifest, shipped))
     (staging / "load.sql").write_text(documents.load_sql(shipped))
     if quality_report is not None and quality_report.exists():
@@ -185,6 +189,7 @@ def write_delivery(
     day: date | None = None,
     quality_report: Path | None = None,
     version: str = "1.0.0",
+    k_threshold: int = DEFAULT_K_THRESHOLD,
 ) -> str | Path:
     """Write a complete delivery of `product` under `deliveries` (a folder or URL); return where it is.
 
@@ -231,7 +236,16 @@ def write_delivery(
             )
         server = contract_server(None if destination.is_local else destination.url, product, delivery_id)
         manifest = write_documents(
-            staging, product, delivery_id, shipped, kind, day, version, quality_report, server
+            staging,
+            product,
+            delivery_id,
+            shipped,
+            kind,
+            day,
+            version,
+            quality_report,
+            server,
+            k_threshold=k_threshold,
         )
         published = publish(staging, destination, product, delivery_id, kind, manifest["day"])
     except BaseException:

@@ -18,8 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
+from warehouse.platform.config import DEFAULT_K_THRESHOLD
 from warehouse.publishing.deliveries.products import DeliveryTable
-from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT, Expect
+from warehouse.publishing.quality.suites import Expect, product_suites
 
 # DuckDB 2.x writes a storage format 1.x cannot read unless told to: buyers are not all on
 # the newest release, so the file keeps the format of the previous minor line (1.5).
@@ -166,11 +167,17 @@ def _property_rules(expectations: list[Expect]) -> dict:
     return rules
 
 
-def _expectations_by_column(product: str, table: str) -> tuple[dict[str, list[Expect]], list[Expect]]:
+def _expectations_by_column(
+    product: str, table: str, k_threshold: int
+) -> tuple[dict[str, list[Expect]], list[Expect]]:
     """Blocking expectations of the GX suite on `table`, per column, and the table-level ones."""
     by_column: dict[str, list[Expect]] = {}
     table_level: list[Expect] = []
-    for suite in SUITES_BY_PRODUCT.get(product, []):
+    try:
+        suites = product_suites(product, k_threshold, trends_tables=[table])
+    except KeyError:  # a product without GX suites: its contract lists no quality rules
+        suites = []
+    for suite in suites:
         if suite.table != table:
             continue
         for expect in suite.expectations:
@@ -183,12 +190,19 @@ def _expectations_by_column(product: str, table: str) -> tuple[dict[str, list[Ex
     return by_column, table_level
 
 
-def data_contract(product: str, version: str, tables: list[ShippedTable], server: dict[str, str]) -> str:
-    """An Open Data Contract Standard (v3) document for the delivery, testable with datacontract-cli."""
+def data_contract(
+    product: str,
+    version: str,
+    tables: list[ShippedTable],
+    server: dict[str, str],
+    k_threshold: int = DEFAULT_K_THRESHOLD,
+) -> str:
+    """An Open Data Contract Standard (v3) document for the delivery, testable with datacontract-cli;
+    its trends rules state the k the delivery's checks used (Settings.k_threshold)."""
     schema = []
     for shipped in tables:
         table = shipped.table
-        by_column, table_level = _expectations_by_column(product, table.name)
+        by_column, table_level = _expectations_by_column(product, table.name, k_threshold)
         properties = []
         for field in shipped.schema:
             prop = {

@@ -12,7 +12,7 @@ from pathlib import Path
 from warehouse.platform.access.roles import Role
 from warehouse.platform.config import Settings
 from warehouse.publishing.quality.runner import SuiteOutcome, run_suites
-from warehouse.publishing.quality.suites import SUITES_BY_PRODUCT
+from warehouse.publishing.quality.suites import TableSuite
 
 # The role each product's checks read with: what the product's own pipeline may read.
 CHECK_ROLES = {
@@ -32,9 +32,10 @@ def sqlalchemy_url(url: str) -> str:
     return f"postgresql+psycopg2://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
-def run_product_checks(settings: Settings, product: str, run_id: str) -> list[SuiteOutcome]:
-    """Run the product's suites and write their Data Docs for this run."""
-    suites = SUITES_BY_PRODUCT[product]
+def run_product_checks(
+    settings: Settings, product: str, run_id: str, suites: list[TableSuite]
+) -> list[SuiteOutcome]:
+    """Run the product's suites (built with settings.k_threshold) and write their Data Docs for this run."""
     urls = {
         db: sqlalchemy_url(settings.database_url(db, CHECK_ROLES[product]))
         for db in {s.database for s in suites}
@@ -46,12 +47,12 @@ def run_product_checks(settings: Settings, product: str, run_id: str) -> list[Su
 
 def privacy_problems(settings: Settings) -> list[str]:
     """Why trends may not ship: a value anywhere in the trends schema that equals a vault
-    identifier (email, username, app user id), or a row counting fewer than k shoppers."""
-    from warehouse.publishing.quality.suites import K_THRESHOLD
+    identifier (email, username, app user id), or a row counting fewer than k shoppers
+    (settings.k_threshold: the value dbt and the GX suites get too)."""
     from warehouse.vault.leaks import find_identifier_leaks, find_trends_rows_under_k
 
     problems = [f"identifier leak in {leak}" for leak in find_identifier_leaks(settings, schemas=("trends",))]
-    return problems + [str(p) for p in find_trends_rows_under_k(settings, k=K_THRESHOLD)]
+    return problems + [str(p) for p in find_trends_rows_under_k(settings, k=settings.k_threshold)]
 
 
 def data_docs(settings: Settings, product: str, run_id: str) -> Path | None:

@@ -8,7 +8,7 @@ SQL checks use `{batch}` for the table under test, as GX's UnexpectedRowsExpecta
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BLOCKING, WARNING = "blocking", "warning"
@@ -237,19 +237,13 @@ SUITES_BY_PRODUCT: dict[str, list[TableSuite]] = {"raw": RAW_SUITES, "catalog": 
 
 # --- trends mart ---------------------------------------------------------------------------
 # Privacy is structural and checked twice: dbt tests at build, these suites before delivery.
-K_THRESHOLD = int(os.environ.get("SMARTCART_K_THRESHOLD", "10"))
-TRENDS_TABLES = (
-    "trends_category_demand_weekly",
-    "trends_substitution_flows",
-    "trends_basket_spend_bands",
-    "trends_basket_composition",
-    "trends_store_choice",
-    "trends_split_savings",
-)
+# The suites are built per call from k (Settings.k_threshold) and the trends tables (the dbt
+# manifest's `meta.delivery.product: trends` models), so neither is fixed when this module loads.
 IDENTIFYING_COLUMNS = r"'(anonymous|user_id|username|email|device|ip_address|postcode)'"
 
 
-def _trends_suite(table: str) -> TableSuite:
+def trends_suite(table: str, k_threshold: int) -> TableSuite:
+    """The suite of one sellable trends table: every cell counts at least `k_threshold` shoppers."""
     return _suite(
         f"trends_mart.{table}",
         "behavior",
@@ -257,7 +251,7 @@ def _trends_suite(table: str) -> TableSuite:
         table,
         ["trends", table],
         not_null("shoppers"),
-        Expect("ExpectColumnValuesToBeBetween", column="shoppers", min_value=K_THRESHOLD),
+        Expect("ExpectColumnValuesToBeBetween", column="shoppers", min_value=k_threshold),
         unexpected_rows(
             "no identifying column (anonymous id, user id, email, ...) in a sellable aggregate",
             # The comment names {batch} only to satisfy GX, which prints a warning for queries without it.
@@ -267,5 +261,11 @@ def _trends_suite(table: str) -> TableSuite:
     )
 
 
-TRENDS_SUITES = [_trends_suite(t) for t in TRENDS_TABLES]
-SUITES_BY_PRODUCT["trends"] = TRENDS_SUITES
+def product_suites(product: str, k_threshold: int, trends_tables: Sequence[str] = ()) -> list[TableSuite]:
+    """The suites of a data product; trends needs its tables (from the dbt manifest) and k."""
+    if product == "trends":
+        return [trends_suite(table, k_threshold) for table in trends_tables]
+    if product not in SUITES_BY_PRODUCT:
+        known = ", ".join([*SUITES_BY_PRODUCT, "trends"])
+        raise KeyError(f"no quality suites for product {product!r}; known products: {known}")
+    return SUITES_BY_PRODUCT[product]
