@@ -107,7 +107,8 @@ def scraped_rows(settings: Settings, days: list[str]) -> dict[str, int]:
 # What an analyst pastes into psql to see the history features (each query names its table).
 HISTORY_QUERIES = {
     "price changes": "select count(*) from catalog.fct_price_changes",
-    "fake promotions": "select count(*) from catalog.fct_promotions where not is_genuine_discount",
+    "fake promotions": "select count(*) from catalog.fct_promotions where is_fake_promotion",
+    "promotions failing the Omnibus check": "select count(*) from catalog.fct_promotions where not is_genuine_discount",
     "shrinkflation events": "select count(*) from catalog.fct_price_changes where is_shrinkflation",
 }
 SPLIT_SAVINGS_QUERY = "select count(*) from trends.trends_split_savings"

@@ -78,6 +78,7 @@ def launch(
     host: str = "127.0.0.1",
     port: int = 0,
     ready_timeout: float = 30.0,
+    shrink: tuple[float, dt.date, int] | None = None,
 ) -> DemoMarketProcess:
     """Start ``python -m scrapers.demo_market`` and wait for its READY line."""
     cmd = [
@@ -89,6 +90,16 @@ def launch(
         cmd += ["--date", date.isoformat()]
     if faults:
         cmd += ["--faults", faults]
+    if shrink is not None:  # (share of packs, first shrink day, days the shrink days spread over)
+        share, first_day, days = shrink
+        cmd += [
+            "--shrink-share",
+            str(share),
+            "--shrink-from",
+            first_day.isoformat(),
+            "--shrink-days",
+            str(days),
+        ]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO_ROOT), env.get("PYTHONPATH")) if p)
     # stderr goes to a file, not a pipe: nobody drains it while the market serves.

@@ -263,6 +263,8 @@ def _demo_profiles() -> dict[str, RetailerProfile]:
 RETAILERS: dict[str, RetailerProfile] = _demo_profiles()
 
 SHRINK_EPOCH = dt.date(2026, 1, 1)  # shrink days fall within the year after this
+SHRINK_SHARE = 0.06  # share of products whose pack shrinks once
+SHRINK_DAYS = 365
 
 
 def _money(value: float) -> Decimal:
@@ -302,10 +304,26 @@ def _fast_random(key: str) -> random.Random:
 class Catalogue:
     """A deterministic, lazily generated supermarket catalogue shared by every demo retailer."""
 
-    def __init__(self, seed: int = 42, products: int = 200, stores: int = 3, date: dt.date | None = None):
+    def __init__(
+        self,
+        seed: int = 42,
+        products: int = 200,
+        stores: int = 3,
+        date: dt.date | None = None,
+        shrink_share: float = SHRINK_SHARE,
+        shrink_from: dt.date = SHRINK_EPOCH,
+        shrink_days: int = SHRINK_DAYS,
+    ):
         if products < 1 or stores < 1:
             raise ValueError("a catalogue needs at least one product and one store")
+        if not 0 <= shrink_share <= 1 or shrink_days < 1:
+            raise ValueError("shrink_share must be within 0..1 and shrink_days at least 1")
         self.seed = seed
+        # Which packs shrink, and on which day: the defaults are the market's usual year; a test
+        # that measures the shrinkflation flag over a week concentrates the shrink days in it.
+        self.shrink_share = shrink_share
+        self.shrink_from = shrink_from
+        self.shrink_days = shrink_days
         self.product_count = products
         self.store_count = stores
         self.date = date or dt.date.today()
@@ -381,11 +399,11 @@ class Catalogue:
             if roll < 0.10:  # a few source records carry a wrong check digit
                 check = str((int(check) + 1) % 10)
             barcode = body + check
-        # Shrinkflation: ~6% of packs shrink from a product-specific day on, at the same price.
+        # Shrinkflation: a share of packs shrink from a product-specific day on, at the same price.
         shrink = random.Random(f"shrink:{self.seed}:{index}")
         shrunk = False
-        if shrink.random() < 0.06:
-            shrink_day = SHRINK_EPOCH + dt.timedelta(days=shrink.randrange(365))
+        if shrink.random() < self.shrink_share:
+            shrink_day = self.shrink_from + dt.timedelta(days=shrink.randrange(self.shrink_days))
             smaller = shrink_size(size_text, quantity)
             if smaller is not None and date >= shrink_day:
                 size_text, quantity = smaller
@@ -496,7 +514,62 @@ def truth_records(catalogue: Catalogue, retailer: str | None = None) -> list[dic
     return rows
 
 
+def truth_events(catalogue: Catalogue, date: dt.date, retailer: str | None = None) -> dict:
+    """What the market did on ``date``, per retailer product (and branch): the flags' ground truth.
+
+    - ``shrinkflation``: the pack is smaller than the day before, at the same regular price.
+    - ``fake_promotions``: a was-price far above any regular price of the prior 30 days.
+    - ``stock_outs``: the branch listed the product as out of stock.
+    Records the market served without a price are left out (the scrapers quarantine them, so no
+    flag can see them); ``unpriced`` counts them.
+    """
+    shrinkflation, fake_promotions, stock_outs, unpriced = [], [], [], 0
+    yesterday = date - dt.timedelta(days=1)
+    for name in [retailer] if retailer else list(RETAILERS):
+        if name not in RETAILERS:
+            raise KeyError(name)
+        for index in catalogue.carried(name):
+            product = catalogue.product(index, date)
+            retailer_product_id = catalogue.retailer_product_id(name, product)
+            before = catalogue.product(index, yesterday)
+            if product.package_quantity < before.package_quantity:
+                shrinkflation.append(
+                    {
+                        "retailer": name,
+                        "retailer_product_id": retailer_product_id,
+                        "old_size": before.package_size_text,
+                        "new_size": product.package_size_text,
+                        "old_quantity": before.package_quantity,
+                        "new_quantity": product.package_quantity,
+                        "package_unit": product.package_unit,
+                    }
+                )
+            for store in catalogue.stores(name):
+                offer = catalogue.price(store, product, date)
+                if offer.price is None:
+                    unpriced += 1
+                    continue
+                key = {
+                    "retailer": name,
+                    "retailer_product_id": retailer_product_id,
+                    "store_id": store.store_id,
+                }
+                if offer.promotion == "fake":
+                    fake_promotions.append(
+                        {**key, "price": str(offer.price), "was_price": str(offer.was_price)}
+                    )
+                if not offer.in_stock:
+                    stock_outs.append(key)
+    return {
+        "date": date.isoformat(),
+        "shrinkflation": shrinkflation,
+        "fake_promotions": fake_promotions,
+        "stock_outs": stock_outs,
+        "unpriced": unpriced,
+    }
+
+
 __all__ = [
     "RETAILERS", "Catalogue", "Product", "RetailerProfile", "Store", "StorePrice",
-    "canonical_product_id", "gtin_check_digit", "replace", "shrink_size", "truth_records",
+    "canonical_product_id", "gtin_check_digit", "replace", "shrink_size", "truth_events", "truth_records",
 ]  # fmt: skip

@@ -10,7 +10,8 @@ it was on that day, so backfills of past days get that day's prices. Without it 
 the date it was started with (default today).
 
 Ground truth for matching: ``/_truth/products.json[?retailer=R]`` lists every retailer product with
-its canonical product id (see ``catalogue.truth_records``).
+its canonical product id (see ``catalogue.truth_records``); ``/_truth/events.json?date=D[&retailer=R]``
+says what the market did that day: packs that shrank, fake promotions, stock-outs (``truth_events``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from scrapers.demo_market import biomarkt, cornershop, freshmart, nextmart
-from scrapers.demo_market.catalogue import RETAILERS, Catalogue, truth_records
+from scrapers.demo_market.catalogue import (
+    RETAILERS,
+    SHRINK_DAYS,
+    SHRINK_EPOCH,
+    SHRINK_SHARE,
+    Catalogue,
+    truth_events,
+    truth_records,
+)
 from scrapers.demo_market.freshmart import BadRequest, NotFound
 
 READY_PREFIX = "DEMO_MARKET_READY"
@@ -229,6 +238,18 @@ class DemoMarketHandler(BaseHTTPRequestHandler):
                 {"products": truth_records(catalogue, retailer)}, separators=(",", ":")
             ).encode()
             return self._send(200, body, "application/json")
+        if path == "/_truth/events.json":
+            # What the market did on one day (X-SmartCart-Date or ?date=): the flags' ground truth.
+            retailer = params.get("retailer", [None])[0]
+            if retailer is not None and retailer not in RETAILERS:
+                raise NotFound(f"unknown retailer {retailer!r}; known: {', '.join(RETAILERS)}")
+            day = params.get("date", [None])[0]
+            try:
+                day = dt.date.fromisoformat(day) if day else (date or catalogue.date)
+            except ValueError:
+                raise BadRequest(f"date must be YYYY-MM-DD, got {day!r}") from None
+            body = json.dumps(truth_events(catalogue, day, retailer), separators=(",", ":")).encode()
+            return self._send(200, body, "application/json")
         if path == "/_truth/retailers.json":
             body = {
                 name: {"path_prefix": p.path_prefix or "/", "display_name": p.display_name}
@@ -354,6 +375,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stores", type=int, default=3)
     parser.add_argument("--date", type=dt.date.fromisoformat, default=None, help="price date (default today)")
     parser.add_argument(
+        "--shrink-share", type=float, default=SHRINK_SHARE, help="share of packs that shrink once"
+    )
+    parser.add_argument(
+        "--shrink-from", type=dt.date.fromisoformat, default=SHRINK_EPOCH, help="first possible shrink day"
+    )
+    parser.add_argument(
+        "--shrink-days", type=int, default=SHRINK_DAYS, help="days over which shrink days spread"
+    )
+    parser.add_argument(
         "--faults", default=None, help="e.g. unreachable_after=5 or error_every=3,rate_limit_every=4"
     )
     return parser.parse_args(argv)
@@ -361,7 +391,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    catalogue = Catalogue(seed=args.seed, products=args.products, stores=args.stores, date=args.date)
+    catalogue = Catalogue(
+        seed=args.seed, products=args.products, stores=args.stores, date=args.date,
+        shrink_share=args.shrink_share, shrink_from=args.shrink_from, shrink_days=args.shrink_days,
+    )  # fmt: skip
     server = DemoMarketServer((args.host, args.port), catalogue, Faults.parse(args.faults))
 
     def _stop(signum: int, frame: object) -> None:

@@ -118,3 +118,50 @@ def test_http_server_is_deterministic_across_processes():
 def test_launch_reports_a_market_that_cannot_start():
     with pytest.raises(DemoMarketStartError, match="exited with code"):
         launch(faults="explode=1")
+
+
+def test_truth_events_say_what_the_market_did_that_day():
+    from scrapers.demo_market.catalogue import truth_events
+
+    day = dt.date(2026, 3, 3)
+    catalogue = Catalogue(
+        seed=5, products=60, stores=2, date=day, shrink_share=0.5, shrink_from=day, shrink_days=1
+    )
+    events = truth_events(catalogue, day, "freshmart")
+    shrunk = {e["retailer_product_id"]: e for e in events["shrinkflation"]}
+    assert shrunk, "half the packs shrink on the day"
+    for index in catalogue.carried("freshmart"):
+        product, before = catalogue.product(index, day), catalogue.product(index, day - dt.timedelta(days=1))
+        key = catalogue.retailer_product_id("freshmart", product)
+        assert (key in shrunk) == (product.package_quantity < before.package_quantity)
+        if key in shrunk:
+            assert (shrunk[key]["old_size"], shrunk[key]["new_size"]) == (
+                before.package_size_text,
+                product.package_size_text,
+            )
+        for store in catalogue.stores("freshmart"):
+            offer = catalogue.price(store, product, day)
+            entry = {"retailer": "freshmart", "retailer_product_id": key, "store_id": store.store_id}
+            assert (entry in events["stock_outs"]) == (offer.price is not None and not offer.in_stock)
+            fakes = [{k: e[k] for k in entry} for e in events["fake_promotions"]]
+            assert (entry in fakes) == (offer.price is not None and offer.promotion == "fake")
+    # The next day nothing shrinks any more: the event is the day of the change only.
+    assert truth_events(catalogue, day + dt.timedelta(days=1), "freshmart")["shrinkflation"] == []
+
+
+def test_shrink_knobs_default_to_the_usual_market():
+    day = dt.date(2026, 7, 1)
+    usual, explicit = (
+        Catalogue(seed=9, products=300, date=day),
+        Catalogue(
+            seed=9,
+            products=300,
+            date=day,
+            shrink_share=0.06,
+            shrink_from=dt.date(2026, 1, 1),
+            shrink_days=365,
+        ),
+    )
+    assert [usual.product(i) for i in range(300)] == [explicit.product(i) for i in range(300)]
+    with pytest.raises(ValueError, match="shrink_share"):
+        Catalogue(shrink_share=1.5)

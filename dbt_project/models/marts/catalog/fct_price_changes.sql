@@ -2,8 +2,8 @@
 -- was seen, against the previous observation of the same series (however
 -- many days before), or, for a product re-listed under a new retailer key,
 -- against the last observation of the product it replaced. Flags an outlier
--- jump (more than double, or under half) and shrinkflation (pack down, price
--- not down). Incremental over the window (append after a pre-hook delete of
+-- jump (more than double, or under half) and shrinkflation (pack down, regular
+-- price per unit up). Incremental over the window (append after a pre-hook delete of
 -- the window and its follow-up rows, so a replaced day converges).
 {{
     config(
@@ -102,14 +102,16 @@ with_previous as (
         previous.price_date as previous_price_date,
         previous.price as previous_price,
         previous.package_quantity as previous_package_quantity,
-        previous.unit_price as previous_unit_price
+        previous.unit_price as previous_unit_price,
+        previous.regular_price as previous_regular_price
     from compared_series
     cross join lateral (
         select
             earlier.price_date,
             earlier.price,
             earlier.package_quantity,
-            earlier.unit_price
+            earlier.unit_price,
+            case when earlier.is_promotion then earlier.was_price else earlier.price end as regular_price
         from {{ ref('fct_prices_daily') }} as earlier
         where
             earlier.store_key = compared_series.store_key
@@ -161,8 +163,17 @@ final as (
             else 'pack_size_only'
         end as change_type,
         coalesce(price > 2 * previous_price or price < 0.5 * previous_price, false) as is_outlier_jump,
-        coalesce(package_quantity < previous_package_quantity and price >= previous_price, false)
-            as is_shrinkflation
+        -- Shrinkflation: a smaller pack whose regular (unpromoted) price per unit went up. The shelf
+        -- price alone misses it: regular prices drift a few % a day and a promotion can start on the
+        -- day a pack shrinks, so "price not down" held for about half the real events.
+        coalesce(
+            package_quantity < previous_package_quantity
+            and previous_package_quantity > 0
+            and package_quantity > 0
+            and (case when is_promotion then was_price else price end) / package_quantity
+            > previous_regular_price / previous_package_quantity,
+            false
+        ) as is_shrinkflation
     from changes
 
 )

@@ -2,7 +2,12 @@
 -- branch, checked against the EU Omnibus rule: an announced reduction must
 -- refer to the lowest price of the prior 30 days. is_genuine_discount is
 -- false when the was-price is above that lowest price (an inflated
--- reference), null without any prior price. Incremental over the window and
+-- reference), null without any prior price. is_fake_promotion is true when the
+-- was-price is more than 10% above the highest unpromoted shelf price of the
+-- prior 30 days: a reference price the branch never charged (null without an
+-- unpromoted prior day). On a series' first day both are null: there is no
+-- history to judge the was-price against, and other branches' prices differ
+-- by their own price level. Incremental over the window and
 -- the 30 days after it, whose prior-30-day low the window's prices feed (so a
 -- replaced day converges; a build of the latest day has no later rows).
 {{
@@ -33,11 +38,13 @@ with_prior_low as (
     select
         window_promotions.*,
         prior_prices.lowest_price_prior_30d,
+        prior_prices.highest_regular_price_prior_30d,
         prior_prices.prior_days_observed
     from window_promotions
     cross join lateral (
         select
             min(earlier.price) as lowest_price_prior_30d,
+            max(earlier.price) filter (where not earlier.is_promotion) as highest_regular_price_prior_30d,
             count(*) as prior_days_observed
         from {{ ref('fct_prices_daily') }} as earlier
         where
@@ -70,7 +77,14 @@ final as (
         ) as discount_vs_prior_low_ratio,
         case
             when lowest_price_prior_30d is not null then was_price <= lowest_price_prior_30d
-        end as is_genuine_discount
+        end as is_genuine_discount,
+        cast(highest_regular_price_prior_30d as numeric(12, 2)) as highest_regular_price_prior_30d,
+        -- 10% tolerance: regular prices drift day to day, so a genuine was-price (today's regular
+        -- price) can sit a little above every earlier one; an invented one sits well above.
+        case
+            when highest_regular_price_prior_30d is not null
+                then was_price > 1.10 * highest_regular_price_prior_30d
+        end as is_fake_promotion
     from with_prior_low
 
 )
