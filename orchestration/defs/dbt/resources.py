@@ -23,7 +23,7 @@ def _environment_for_spawn(extra: dict[str, str]) -> Iterator[None]:
 
     Why: DbtCliResource.cli copies os.environ into dbt's process and has no env parameter, and
     profiles.yml reads its connection with env_var(). Asset bodies never touch os.environ; this is
-    the one scoped hand-over (docs/adr/0010-polish-settings-resolver.md).
+    the one scoped hand-over (docs/adr/0022-settings-resolver-read-once.md).
     """
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in extra}
