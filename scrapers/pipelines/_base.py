@@ -24,9 +24,14 @@ class StatsMixin:
     """
 
     stats: Any = None
+    _pending: dict[str, int] | None = None  # counts of the batch being processed
 
     def inc(self, key: str, count: int = 1) -> None:
-        if self.stats is not None:
+        if self.stats is None:
+            return
+        if self._pending is not None:  # inside a batch: counted once per page, not once per item
+            self._pending[key] = self._pending.get(key, 0) + count
+        else:
             self.stats.inc_value(f"smartcart/{key}", count)
 
     def process_one(self, item: Any) -> Any:  # pragma: no cover - every pipeline overrides it
@@ -61,11 +66,17 @@ class StatsMixin:
     def _process_item(self, item: Any) -> Any:
         if isinstance(item, ItemBatch):
             kept = []
-            for one in item.items:
-                try:
-                    kept.append(self.process_one(one))
-                except DropItem:
-                    continue
+            self._pending = {}
+            try:
+                for one in item.items:
+                    try:
+                        kept.append(self.process_one(one))
+                    except DropItem:
+                        continue
+            finally:
+                pending, self._pending = self._pending, None
+                for key, count in pending.items():
+                    self.inc(key, count)
             item.items = kept
             return item
         return self.process_one(item)
