@@ -119,3 +119,24 @@ def _pair_metrics(
 def pair_metrics():
     """Pairwise precision/recall of product matching against ground truth (for dbt and pipeline tests)."""
     return _pair_metrics
+
+
+@pytest.fixture(scope="session")
+def live_group_members():
+    """A function: `pid command` of every live (non-zombie) process whose group is in ``groups``.
+    Fault tests use it to show a stopped service left nothing behind (zombies run nothing, and PID 1
+    here reaps them slowly)."""
+    import subprocess
+
+    def members(groups: set[int]) -> list[str]:
+        listing = subprocess.run(
+            ["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True
+        ).stdout
+        live = []
+        for line in listing.splitlines():
+            pid, pgid, stat, *args = line.split(None, 3)
+            if int(pgid) in groups and not stat.startswith("Z"):
+                live.append(f"{pid} {' '.join(args)}")
+        return live
+
+    return members

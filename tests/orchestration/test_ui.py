@@ -31,7 +31,9 @@ def _graphql(port: int) -> dict:
         return json.loads(response.read())
 
 
-def test_ui_serves_the_asset_graph_and_stops_all_it_started_on_sigterm(warehouse_settings):
+def test_ui_serves_the_asset_graph_and_stops_all_it_started_on_sigterm(
+    warehouse_settings, live_group_members
+):
     port = free_port()
     smartcart = str(Path(sys.executable).with_name("smartcart"))
     log = warehouse_settings.home / "ui-test.log"
@@ -75,12 +77,12 @@ def test_ui_serves_the_asset_graph_and_stops_all_it_started_on_sigterm(warehouse
         # `dagster dev` and the webserver, daemon and code servers in its group.
         groups = {process.pid} | {os.getpgid(pid) for pid in _children(process.pid)}
         assert len(groups) == 2, groups  # smartcart ui's own group, and dagster dev's
-        before = _live_members(groups)
+        before = live_group_members(groups)
         assert len(before) >= 4, before  # smartcart ui, dagster dev, webserver, daemon (+ code servers)
         process.send_signal(signal.SIGTERM)
         assert process.wait(90) == 0
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (left := _live_members(groups)):
+        while time.monotonic() < deadline and (left := live_group_members(groups)):
             time.sleep(0.5)
         assert not left, f"left running after SIGTERM: {left}"
     finally:
@@ -95,14 +97,3 @@ def test_ui_serves_the_asset_graph_and_stops_all_it_started_on_sigterm(warehouse
 def _children(pid: int) -> list[int]:
     listing = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(line) for line in listing.split()]
-
-
-def _live_members(groups: set[int]) -> list[str]:
-    """`pid command` of every live (non-zombie) process whose group is one of ``groups``."""
-    listing = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
-    live = []
-    for line in listing.splitlines():
-        pid, pgid, stat, *args = line.split(None, 3)
-        if int(pgid) in groups and not stat.startswith("Z"):
-            live.append(f"{pid} {' '.join(args)}")
-    return live
