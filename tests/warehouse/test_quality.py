@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from warehouse.publishing.quality import reports
-from warehouse.publishing.quality.runner import run_suites
+from warehouse.publishing.quality.runner import gate_failure, run_suites
 from warehouse.publishing.quality.suites import (
     BLOCKING,
     WARNING,
@@ -61,6 +61,35 @@ def test_missing_table_is_reported_not_raised(probe):
     missing = TableSuite("probe.nope", "catalog", "catalog", "does_not_exist", ("x",), tuple(not_null("id")))
     [outcome] = run_suites({"catalog": reports.sqlalchemy_url(probe)}, [missing])
     assert not outcome.passed and "does_not_exist" in outcome.error
+
+
+def test_failed_row_checks_show_their_rows_and_the_gate_names_crawl_health_first(probe):
+    checks = suite(
+        *not_null("price"),
+        unexpected_rows(  # aliases {batch} itself (a join), as the crawl health queries do
+            "crawl health: no price above 245",
+            "select big.id, big.price from {batch} as big cross join (select 245 as cap) as c"
+            " where big.price > c.cap order by big.id",
+        ),
+        unexpected_rows("ids below 3", "select id from {batch} where id < 3 order by id"),  # GX aliases it
+        unexpected_rows("no id above 1000", "select id from {batch} where id > 1000"),
+    )
+    [outcome] = run_suites({"catalog": reports.sqlalchemy_url(probe)}, [checks])
+    failed = {o.description: o for o in outcome.blocking_failures}
+    assert failed["crawl health: no price above 245"].examples == [
+        "id=99, price=247.5",
+        "id=100, price=250.0",
+    ]
+    assert failed["ids below 3"].examples == ["id=1", "id=2"]
+    assert "no id above 1000" not in failed
+    assert "(unexpected 2): id=99, price=247.5 / id=100, price=250.0" in outcome.summary()
+
+    reason = gate_failure("catalog", [outcome])
+    assert reason.startswith(
+        "catalog quality gate failed (3 blocking checks): blocking crawl health: no price above 245"
+    )
+    assert "column=price" in reason and "ids below 3 (unexpected 2): id=1 / id=2" in reason
+    assert gate_failure("catalog", []) is None
 
 
 # The gate itself (verdicts from Dagster's event log) is tested in tests/deliveries/test_gate.py.
