@@ -12,7 +12,9 @@ from collections import OrderedDict
 
 import psycopg
 
-from optimizer.shopping import CatalogSnapshot, ShelfOffer, StoreInfo
+from optimizer.geo import PostcodeCentroids
+from optimizer.pricing import PackOffer
+from optimizer.shopping import CatalogSnapshot, ShelfOffer, StoreInfo, shelf_of
 from warehouse.platform.access.roles import Role
 
 APP_ROLE = Role.APP_API
@@ -96,7 +98,8 @@ class SnapshotCache:
     """Stores and per-product offers of the current prices, kept in memory per prices version.
 
     The HTTP front door answers many baskets between two catalog builds; reading the stores and
-    each product's offers once per version takes the catalog read off the per-request path. The
+    each product's offers once per version takes the catalog read off the per-request path, and
+    keeping the postcode centroids and each product's priced shelf takes their rebuilding off it. The
     whole cache is dropped when the version moves (a rebuilt mart), and products are evicted
     least-recently-used beyond ``max_products`` so memory stays bounded on a large catalog.
     """
@@ -106,11 +109,18 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._version: tuple[str, str | None] | None = None
         self._stores: list[StoreInfo] = []
+        self._centroids = PostcodeCentroids({})
         self._pack_sql = "1"
-        self._products: OrderedDict[str, tuple[list[ShelfOffer], str | None]] = OrderedDict()
+        # product -> (its offers, its name, its shelf: store -> pack offers)
+        self._products: OrderedDict[str, tuple[list[ShelfOffer], str | None, dict[str, list[PackOffer]]]] = (
+            OrderedDict()
+        )
 
     def _reset(self, conn: psycopg.Connection, version: tuple[str, str | None]) -> None:
         self._stores = [StoreInfo(*row) for row in conn.execute(STORES_SQL).fetchall()]
+        self._centroids = PostcodeCentroids.from_stores(
+            (s.postcode, s.latitude, s.longitude) for s in self._stores
+        )
         self._pack_sql = "coalesce(p.units_per_pack, 1)::int" if _has_units_per_pack(conn) else "1"
         self._products.clear()
         self._version = version
@@ -133,19 +143,22 @@ class SnapshotCache:
                     found[row[1]].append(ShelfOffer(*row))
                 names = dict(conn.execute(NAMES_SQL + " where product_key = any(%s)", (missing,)).fetchall())
                 for key in missing:
-                    self._products[key] = (found[key], names.get(key))
+                    self._products[key] = (found[key], names.get(key), shelf_of(found[key]).get(key, {}))
             for key in wanted:
                 self._products.move_to_end(key)
             entries = [(key, self._products[key]) for key in wanted]
             while len(self._products) > self.max_products:
                 self._products.popitem(last=False)
-            stores = list(self._stores)
-        offers = [offer for _, (product_offers, _) in entries for offer in product_offers]
-        names = {key: name for key, (_, name) in entries if name is not None}
+            stores, centroids = list(self._stores), self._centroids
+        offers = [offer for _, (product_offers, _, _) in entries for offer in product_offers]
+        names = {key: name for key, (_, name, _) in entries if name is not None}
+        shelf = {key: product_shelf for key, (_, _, product_shelf) in entries if product_shelf}
         return CatalogSnapshot(
             stores=stores,
             offers=offers,
             product_names=names,
             prices_version=version[0],
             price_date=version[1],
+            centroids=centroids,
+            prebuilt_shelf=shelf,
         )

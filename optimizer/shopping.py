@@ -127,35 +127,49 @@ class ShelfOffer:
     pack_size: int = 1
 
 
+Shelf = dict[str, dict[str, list[PackOffer]]]  # product -> store -> pack offers
+
+
+def shelf_of(offers: Iterable[ShelfOffer]) -> Shelf:
+    """product -> store -> pack offers; an offer with a broken pack size cannot be priced: not on the shelf."""
+    shelf: Shelf = {}
+    for offer in offers:
+        if int(offer.pack_size) < 1:
+            continue
+        shelf.setdefault(offer.product_key, {}).setdefault(offer.store_key, []).append(
+            PackOffer(price=float(offer.price), pack_size=int(offer.pack_size))
+        )
+    return shelf
+
+
 @dataclass
 class CatalogSnapshot:
-    """Current prices for some products, every known store, and product names."""
+    """Current prices for some products, every known store, and product names.
+
+    ``centroids`` and ``shelf`` are derived from the stores and offers when not given; a cache that
+    keeps them per prices version (``optimizer.catalog.SnapshotCache``) passes them in, so a request
+    does not rebuild them.
+    """
 
     stores: list[StoreInfo]
     offers: list[ShelfOffer]
     product_names: dict[str, str]
     prices_version: str = ""
     price_date: str | None = None
-    centroids: PostcodeCentroids = field(init=False)
+    centroids: PostcodeCentroids = None  # type: ignore[assignment]  # filled in __post_init__
+    prebuilt_shelf: Shelf | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.centroids = PostcodeCentroids.from_stores(
-            (s.postcode, s.latitude, s.longitude) for s in self.stores
-        )
-        self._shelf: dict[str, dict[str, list[PackOffer]]] | None = None
+        if self.centroids is None:
+            self.centroids = PostcodeCentroids.from_stores(
+                (s.postcode, s.latitude, s.longitude) for s in self.stores
+            )
 
-    def shelf(self) -> dict[str, dict[str, list[PackOffer]]]:
+    def shelf(self) -> Shelf:
         """product -> store -> pack offers, built once per snapshot (the batch reuses it)."""
-        if self._shelf is None:
-            shelf: dict[str, dict[str, list[PackOffer]]] = {}
-            for offer in self.offers:
-                if int(offer.pack_size) < 1:  # a broken pack size cannot be priced: not on the shelf
-                    continue
-                shelf.setdefault(offer.product_key, {}).setdefault(offer.store_key, []).append(
-                    PackOffer(price=float(offer.price), pack_size=int(offer.pack_size))
-                )
-            self._shelf = shelf
-        return self._shelf
+        if self.prebuilt_shelf is None:
+            self.prebuilt_shelf = shelf_of(self.offers)
+        return self.prebuilt_shelf
 
 
 @dataclass

@@ -206,7 +206,7 @@ def create_app(
     async def catalog_unavailable(request: Request, exc: CatalogUnavailable) -> JSONResponse:
         return _error(503, "catalog_unavailable", str(exc), headers={"Retry-After": "5"})
 
-    def _store(key: str, version: str, result: dict[str, Any]) -> None:
+    def _store(key: str, version: str, result: bytes) -> None:
         # After the response: a failed cache write must not surface anywhere but the log.
         try:
             with connections.connection() as conn:
@@ -344,7 +344,7 @@ def create_app(
             key = request_hash(basket, version)
             cached = cache_get(conn, key)
             if cached is not None:
-                return JSONResponse(cached, headers={"X-SmartCart-Cache": "hit"})
+                return Response(cached, media_type="application/json", headers={"X-SmartCart-Cache": "hit"})
             snapshot = snapshots.load(conn, basket.product_keys(), version=(version, price_date))
         loaded = time.perf_counter()
         try:
@@ -354,12 +354,14 @@ def create_app(
             raise HTTPException(
                 422, detail={"code": exc.code, "message": str(exc), "details": exc.details}
             ) from None
-        body = optimize_response(result).model_dump(mode="json", exclude_none=False)
+        # Serialised once, in pydantic's compiled encoder; the same bytes are sent and cached.
+        body = optimize_response(result).model_dump_json()
         # Written after the response is sent: the shopper does not wait for the cache.
-        background.add_task(_store, key, version, body)
+        background.add_task(_store, key, version, body.encode())
         solved = time.perf_counter()
-        return JSONResponse(
+        return Response(
             body,
+            media_type="application/json",
             background=background,
             headers={
                 "X-SmartCart-Cache": "miss",

@@ -24,18 +24,27 @@ def request_hash(request: BasketRequest, prices_version: str) -> str:
     return hashlib.sha256(f"{prices_version}\n{canonical}".encode()).hexdigest()
 
 
-def cache_get(conn: psycopg.Connection, key: str) -> dict[str, Any] | None:
+def cache_get(conn: psycopg.Connection, key: str) -> str | None:
+    """The cached response as JSON text (sent as it is: no parse and re-dump per hit), or None."""
     row = conn.execute(
-        "select response from serving.optimizer_cache where request_hash = %s and expires_at > now()", (key,)
+        "select response::text from serving.optimizer_cache where request_hash = %s and expires_at > now()",
+        (key,),
     ).fetchone()
     return None if row is None else row[0]
+
+
+def _as_jsonb(response: dict[str, Any] | str | bytes) -> Jsonb:
+    if isinstance(response, bytes | str):  # already JSON text (the API's response body)
+        text = response.decode() if isinstance(response, bytes) else response
+        return Jsonb(text, dumps=lambda already_json: already_json)
+    return Jsonb(response)
 
 
 def cache_put(
     conn: psycopg.Connection,
     key: str,
     prices_version: str,
-    response: dict[str, Any],
+    response: dict[str, Any] | str | bytes,
     ttl_seconds: float = DEFAULT_TTL_SECONDS,
 ) -> None:
     with conn.transaction():
@@ -52,5 +61,5 @@ def cache_put(
             on conflict (request_hash) do update set response = excluded.response,
                 prices_version = excluded.prices_version, created_at = now(), expires_at = excluded.expires_at
             """,
-            (key, prices_version, Jsonb(response), float(ttl_seconds)),
+            (key, prices_version, _as_jsonb(response), float(ttl_seconds)),
         )

@@ -135,25 +135,32 @@ def history_counts(settings: Settings) -> dict[str, int | str]:
 def drop_crowd_reports(
     services: DagsterServices, settings: Settings, products: int, stores: int, seed: int
 ) -> str:
-    """Drop one crowd-report file and wait for the sensor's run to load it; returns the stage line."""
-    from orchestration.demo.crowd_file import write_crowd_report_file
+    """Drop one crowd-report file and one Open Prices export, and wait for the sensor's runs to load
+    them; returns the stage line."""
+    from orchestration.demo.crowd_file import write_crowd_report_file, write_open_prices_export
     from scrapers.demo_market.catalogue import Catalogue
     from warehouse.landing.crowd_reports import dropzone_dir
 
     day = dt.datetime.now(dt.UTC).date()
-    path = write_crowd_report_file(
-        dropzone_dir(settings), Catalogue(seed, products, stores, day), day, seed=seed
-    )
-    run = services.wait_for_tagged_run("smartcart/crowd_report_file", path.name, timeout=300)
+    catalogue = Catalogue(seed, products, stores, day)
+    paths = [
+        write_crowd_report_file(dropzone_dir(settings), catalogue, day, seed=seed),
+        write_open_prices_export(dropzone_dir(settings), catalogue, day, seed=seed),
+    ]
+    return "crowd reports: " + "; ".join(_loaded_by_sensor(services, path.name) for path in paths)
+
+
+def _loaded_by_sensor(services: DagsterServices, file_name: str) -> str:
+    run = services.wait_for_tagged_run("smartcart/crowd_report_file", file_name, timeout=300)
     if run is None:
-        return f"crowd reports: {path.name} dropped, but no sensor run picked it up in 300s (see the UI's Sensors tab)"
+        return f"{file_name} dropped, but no sensor run picked it up in 300s (see the UI's Sensors tab)"
     outcome = services.outcome([run.run_id])
     meta = {}
     for event in outcome.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         meta.update({k: v.value for k, v in mat.metadata.items()})
     verdict = meta.get("status") or ("loaded" if outcome.success else "FAILED")
-    return f"crowd reports: {path.name} -> sensor run {run.run_id[:8]}: {verdict}" + (
+    return f"{file_name} -> sensor run {run.run_id[:8]}: {verdict}" + (
         f", {meta['reports']} reports" if "reports" in meta else ""
     )
 

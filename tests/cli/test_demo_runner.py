@@ -66,3 +66,24 @@ def test_the_demo_crowd_file_is_one_the_loader_accepts_whole(tmp_path):
     assert len({row["contributor_anonymous_id"] for row in rows}) > 1  # anonymous ids, never names
     again = write_crowd_report_file(tmp_path, Catalogue(42, 60, 3, day), day, reports=12)
     assert again.read_bytes() == path.read_bytes()  # same day, same file: the loader skips it as seen
+
+
+def test_the_demo_open_prices_export_maps_and_validates_whole_without_owner_names(tmp_path):
+    from orchestration.demo.crowd_file import DEMO_OWNERS, write_open_prices_export
+    from scrapers.demo_market.catalogue import Catalogue
+    from warehouse.landing.crowd_reports import parse_report_file, validate_reports
+    from warehouse.landing.open_prices import is_open_prices, to_crowd_records
+
+    day = dt.date(2026, 12, 1)
+    path = write_open_prices_export(tmp_path, Catalogue(42, 60, 3, day), day, prices=8)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    _kind, records, columns = parse_report_file(path, path.read_bytes())
+    assert is_open_prices(columns) and len(records) == 8
+    mapped, reasons = to_crowd_records(records, lambda owners: {o: f"{len(o):064x}" for o in owners})
+    assert reasons == []
+    rows, reasons = validate_reports(mapped, sorted({k for r in mapped for k in r}), today=day)
+    assert reasons == [] and len(rows) == 8
+    assert all(row["gtin"] and row["store_id"].startswith("osm:node/") for row in rows)
+    assert any(row["price_is_discounted"] for row in rows) or len(rows) < 8
+    stored = repr(rows)
+    assert not [owner for owner in DEMO_OWNERS if owner in stored]  # usernames never land
