@@ -92,7 +92,11 @@ def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path, live_g
         settings = Settings.from_env({{"SMARTCART_HOME": {str(warehouse_settings.home)!r}}})
         with DagsterServices(settings, Path({str(tmp_path / "s.log")!r})) as services:
             print(json.dumps([p.pid for p in services.processes]), flush=True)
-            time.sleep(600)
+            # Short sleeps, as smartcart's own waits poll: the kernel may hand SIGTERM to any thread,
+            # and Python runs the handler in the main thread only at its next bytecode, so one long
+            # C-level sleep there could hold the handler back until it returned.
+            for _ in range(1200):
+                time.sleep(0.5)
         """
     )
     child = subprocess.Popen(
