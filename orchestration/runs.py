@@ -18,6 +18,7 @@ the very mutations (``launchRun``, ``launchPartitionBackfill``) the UI sends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -100,17 +101,58 @@ def _free_port() -> int:
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 20.0) -> None:
     """SIGTERM the process group (the process and what it spawned), then SIGKILL what is left."""
-    if process.poll() is None:
+    stop_process_groups([process], timeout)
+
+
+def stop_process_groups(
+    processes: list[subprocess.Popen], timeout: float = 20.0, reap_timeout: float = 10.0
+) -> None:
+    """Stop every process with its group: SIGTERM all groups at once, give them ``timeout`` seconds
+    together, then SIGKILL every group whatever happened, and reap the processes.
+
+    Bounded: it returns within ``timeout + reap_timeout`` seconds even if a process never dies
+    (a reaped-later zombie holds nothing). Every group gets its SIGTERM before any wait, so one
+    slow service cannot keep the other running (and orphaned, should this process be killed).
+    """
+    for process in processes:
+        if not reaped(process):
+            with _suppress_lookup():
+                os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        reaped(process, deadline)
+    # Run workers outlive a stopped leader if they ignore SIGTERM: kill every group either way.
+    for process in processes:
         with _suppress_lookup():
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGKILL)
+    deadline = time.monotonic() + reap_timeout
+    for process in processes:
+        reaped(process, deadline)
+
+
+def reaped(process: subprocess.Popen, deadline: float | None = None) -> bool:
+    """Whether ``process`` has exited (reaping it), waiting for it until ``deadline`` (monotonic).
+
+    Calls os.waitpid itself instead of Popen.poll/wait: a KeyboardInterrupt raised by the SIGTERM
+    handler while an earlier poll() held Popen's internal wait lock (a window between its acquire
+    and its try) leaves that lock held for good, and every Popen.wait() after it blocks forever. The
+    SIGTERMed parent then hung with one service stopped and the other running (measured: 18% of
+    interrupts landing in poll() left the lock held).
+    """
+    while process.returncode is None:
         try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    # Run workers outlive a stopped parent if they ignore SIGTERM: kill the group either way.
-    with _suppress_lookup():
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere (Popen in another thread): gone, status unknown
+            if process.returncode is None:
+                process.returncode = 0  # what Popen itself records then
+            break
+        if pid == process.pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            break
+        if deadline is None or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _bounded(close: Callable[[], object], timeout: float = 15.0) -> None:
@@ -122,6 +164,25 @@ def _bounded(close: Callable[[], object], timeout: float = 15.0) -> None:
 
 def raise_keyboard_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT are recorded (in the list it yields), not acted on, inside the block
+    (main thread only: elsewhere Python cannot set handlers)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    held = (signal.SIGTERM, signal.SIGINT)
+    previous = {
+        signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in held
+    }
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _suppress_lookup:
@@ -228,7 +289,7 @@ class DagsterServices:
         client = DagsterGrpcClient(port=port, host="127.0.0.1")
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            if self.processes[0].poll() is not None:
+            if reaped(self.processes[0]):
                 raise RunSubmissionError(
                     f"the Dagster code server exited with {self.processes[0].returncode}; see {self.log_path}"
                 )
@@ -240,22 +301,32 @@ class DagsterServices:
         raise RunSubmissionError(f"the Dagster code server did not start in {self.startup_timeout:.0f}s")
 
     def __exit__(self, *exc_info) -> None:
-        if exc_info[0] is not None and self._instance is not None:
-            reason = f"stopped with the services that launched it ({exc_info[0].__name__})"
+        # A second Ctrl-C or SIGTERM during the shutdown would raise in the middle of it and leave
+        # what was not stopped yet running: hold both off until it is done (it is bounded).
+        with _signals_held() as held:
+            self._shut_down(exc_info[0])
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+        if held and exc_info[0] is None:  # asked to stop while stopping: stop the caller too
+            raise KeyboardInterrupt(f"signal {held[0]}, received while the services stopped")
+
+    def _shut_down(self, error: type[BaseException] | None) -> None:
+        # Stop the processes first, all groups at once and bounded, so that nothing below can keep
+        # them alive; cancelling the block's runs, closing the workspace (gRPC channels, watch
+        # threads) and the instance is bookkeeping, each bounded so it cannot hang the exit.
+        stop_process_groups(self.processes)
+        self.processes.clear()
+        if error is not None and self._instance is not None:
+            reason = f"stopped with the services that launched it ({error.__name__})"
 
             def cancel() -> None:
                 try:
                     self.cancel_unfinished(reason)
-                except Exception:  # noqa: BLE001 - stopping the processes matters more than the bookkeeping
+                except Exception:  # noqa: BLE001 - the processes are stopped; this is bookkeeping
                     pass
 
             _bounded(cancel, timeout=30.0)
-        # Stop the processes first, so that nothing below can keep them alive; closing the workspace
-        # (gRPC channels, watch threads) and the instance is bookkeeping, bounded so it cannot hang
-        # the exit (a stop that never returns would orphan the services it was meant to stop).
-        for process in reversed(self.processes):
-            stop_process_group(process)
-        self.processes.clear()
         if self._workspace is not None:
             _bounded(lambda workspace=self._workspace: workspace.__exit__(None, None, None))
             self._workspace = None
@@ -265,9 +336,6 @@ class DagsterServices:
         if self._log is not None:
             self._log.close()
             self._log = None
-        if self._previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._previous_sigterm = None
 
     @property
     def instance(self):
@@ -360,7 +428,7 @@ class DagsterServices:
     # --- waiting ---------------------------------------------------------------------------
     def _check_services(self) -> None:
         for process in self.processes:
-            if process.poll() is not None:
+            if reaped(process):
                 raise RunSubmissionError(
                     f"a Dagster service exited ({' '.join(process.args[:3])}, code {process.returncode}); "
                     f"see {self.log_path}"

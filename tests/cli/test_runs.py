@@ -15,17 +15,28 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is gone for our purposes only once reaped; /proc says which
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (which may hold spaces): state is [0], start time [19]."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
+            return handle.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def _identity(pid: int) -> tuple[int, str]:
+    """A pid with its start time: pids wrap within minutes on a busy machine (pid_max 32768), so a
+    pid alone may name another, newer process by the time it is checked."""
+    stat = _stat(pid)
+    assert stat is not None, f"process {pid} is not running"
+    return pid, stat[19]
+
+
+def _alive(identity: tuple[int, str]) -> bool:
+    pid, started = identity
+    stat = _stat(pid)
+    # a zombie is gone for our purposes (it runs nothing), a reused pid is another process
+    return stat is not None and stat[19] == started and stat[0] != "Z"
 
 
 def test_a_submitted_run_has_a_repository_origin_and_runs_on_the_jobs_executor(warehouse_settings, tmp_path):
@@ -36,7 +47,7 @@ def test_a_submitted_run_has_a_repository_origin_and_runs_on_the_jobs_executor(w
 
     log = tmp_path / "services.log"
     with DagsterServices(warehouse_settings, log) as services:
-        pids = [p.pid for p in services.processes]
+        pids = [_identity(p.pid) for p in services.processes]
         outcome = services.run_job("optimizer_cache_purge")
         run = services.instance.get_run_by_id(outcome.run_id)
         in_job_tab = [
@@ -66,7 +77,9 @@ def test_bad_run_config_is_refused_with_dagsters_reason(warehouse_settings, tmp_
 
 @pytest.mark.xfail(
     strict=False,
-    reason="flaky: now and then the SIGTERMed parent takes over 120 s to exit (seen 1 in ~17 runs); cause not found (issue 14 open)",
+    reason="still flaky after the shutdown fixes of ADR 0023: 1 of 3 looped runs hung under load. The SIGTERM "
+    "handler ran, both services logged their SIGTERM shutdown, then the parent sat in the block's time.sleep(600) "
+    "and never sent the SIGKILLs; cause not found (issue 12 open)",
 )
 def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path, live_group_members):
     """A killed `smartcart demo` (SIGTERM) stops its code server, daemon and their children."""
@@ -79,17 +92,21 @@ def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path, live_g
         settings = Settings.from_env({{"SMARTCART_HOME": {str(warehouse_settings.home)!r}}})
         with DagsterServices(settings, Path({str(tmp_path / "s.log")!r})) as services:
             print(json.dumps([p.pid for p in services.processes]), flush=True)
-            time.sleep(600)
+            # Short sleeps, as smartcart's own waits poll: the kernel may hand SIGTERM to any thread,
+            # and Python runs the handler in the main thread only at its next bytecode, so one long
+            # C-level sleep there could hold the handler back until it returned.
+            for _ in range(1200):
+                time.sleep(0.5)
         """
     )
     child = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ
     )
     try:
-        pids = json.loads(child.stdout.readline())
+        pids = [_identity(pid) for pid in json.loads(child.stdout.readline())]
         assert len(pids) == 2 and all(_alive(pid) for pid in pids)
         # the daemon's own children (its code server pings, run workers) are in its group
-        groups = {os.getpgid(pid) for pid in pids}
+        groups = {os.getpgid(pid) for pid, _ in pids}
         child.send_signal(signal.SIGTERM)
         child.wait(timeout=120)
     finally:

@@ -2,7 +2,8 @@
 
 One multi-asset check per data product runs all its suites in one GX context. A suite with a
 failed blocking expectation fails with ERROR severity (blocking: the delivery downstream does
-not run); warnings only show as WARN in the UI.
+not run); warnings only show as WARN in the UI. The step then fails with every failing gate and
+its unexpected rows (crawl health first), not only Dagster's list of failed check names.
 """
 
 import dagster as dg
@@ -12,6 +13,7 @@ from orchestration.defs.resources import WarehouseResource
 from warehouse.platform.config import DEFAULT_K_THRESHOLD
 from warehouse.publishing.deliveries import delivery_tables
 from warehouse.publishing.quality.reports import run_product_checks
+from warehouse.publishing.quality.runner import gate_failure
 from warehouse.publishing.quality.suites import product_suites
 
 
@@ -61,6 +63,10 @@ def build_product_checks(product: str) -> dg.AssetChecksDefinition:
                     "failed": dg.MetadataValue.json([o.description for o in failed]),
                 },
             )
+        # Dagster would fail the step with the check names only ("1 blocking asset check failed ...");
+        # the run's failure must say why: which crawl of which retailer, by how much.
+        if reason := gate_failure(product, outcomes):
+            raise dg.Failure(description=reason, allow_retries=False)
 
     return product_checks
 

@@ -8,10 +8,15 @@ deliveries as their quality report.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.publishing.quality.suites import BLOCKING, TableSuite
+from warehouse.publishing.quality.suites import BLOCKING, CRAWL_HEALTH, TableSuite
+
+# Failed row-level expectations show this many of their unexpected rows (in the check's description
+# and the run's failure), so an operator sees which retailer-day or price, not only a count.
+EXAMPLE_ROWS = 5
 
 
 @dataclass
@@ -21,6 +26,11 @@ class ExpectationOutcome:
     success: bool
     unexpected: int | None = None
     observed: object = None
+    examples: list[str] = field(default_factory=list)  # a few unexpected rows, as "column=value, ..."
+
+    def explain(self) -> str:
+        text = f"{self.severity} {self.description} (unexpected {self.unexpected})"
+        return text + (": " + " / ".join(self.examples) if self.examples else "")
 
 
 @dataclass
@@ -47,8 +57,59 @@ class SuiteOutcome:
         failed = [o for o in self.outcomes if not o.success]
         if not failed:
             return f"{self.suite.name}: all {len(self.outcomes)} expectations met"
-        parts = [f"{o.severity} {o.description} (unexpected {o.unexpected})" for o in failed]
-        return f"{self.suite.name}: " + "; ".join(parts)
+        return f"{self.suite.name}: " + "; ".join(o.explain() for o in failed)
+
+
+def gate_failure(product: str, outcomes: list[SuiteOutcome]) -> str | None:
+    """Why the product's quality gate failed, every failing gate listed, or None if it passed.
+
+    Crawl health comes first: a degraded crawl also trips the mart's other row checks, and its
+    verdict (which retailer, which day, by how much) is the reason an operator needs to read.
+    """
+    reasons: list[tuple[bool, str]] = []
+    for outcome in outcomes:
+        if outcome.error:
+            reasons.append((False, f"{outcome.suite.name}: could not run ({outcome.error})"))
+        for failed in outcome.blocking_failures:
+            is_crawl_health = failed.description.startswith(CRAWL_HEALTH)
+            reasons.append((not is_crawl_health, f"{failed.explain()} [{outcome.suite.name}]"))
+    if not reasons:
+        return None
+    reasons.sort(key=lambda reason: reason[0])  # stable: crawl health first, then suite order
+    return f"{product} quality gate failed ({len(reasons)} blocking checks): " + " | ".join(
+        r for _, r in reasons
+    )
+
+
+def _batch_subquery(query: str, suite: TableSuite) -> str:
+    # As GX substitutes {batch}: queries that alias it themselves get it bare, others as "subselect".
+    table = f"(select * from {suite.qualified_table})"
+    return table if re.search(r"\{batch\}\s+as\s+\w", query, re.IGNORECASE) else f"{table} as subselect"
+
+
+def unexpected_row_examples(
+    database_url: str, suite: TableSuite, query: str, limit: int = EXAMPLE_ROWS
+) -> list[str]:
+    """The first unexpected rows of a failed UnexpectedRowsExpectation, as "column=value, ...".
+
+    GX returns the rows themselves only in its COMPLETE result format, which would also fetch every
+    unexpected value of every failed column expectation; so only this query is re-run, bounded.
+    An explanation, never a verdict: if it cannot run, the expectation still failed.
+    """
+    import sqlalchemy as sa
+
+    sql = query.format(batch=_batch_subquery(query, suite))
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(sa.text(f"select * from ({sql}) as unexpected limit {int(limit)}"))
+            columns = list(result.keys())
+            return [", ".join(f"{c}={v}" for c, v in zip(columns, row, strict=True)) for row in result]
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logging.getLogger(__name__).warning("could not read the unexpected rows of %s: %s", suite.name, exc)
+        return []
+    finally:
+        engine.dispose()
 
 
 def _describe(expectation) -> str:
@@ -104,10 +165,10 @@ def run_suites(
             outcome.error = f"table {suite.qualified_table} not readable: {exc}"
             continue
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
-        severities = {}  # GX expectation id -> our severity
+        severities = {}  # GX expectation id -> our expectation
         for expect in suite.expectations:
             added = gx_suite.add_expectation(getattr(gxe, expect.kind)(**expect.kwargs))
-            severities[added.id] = expect.severity
+            severities[added.id] = expect
         batch = asset.add_batch_definition_whole_table("whole table")
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(data=batch, suite=gx_suite, name=f"{suite.name} validation")
@@ -128,17 +189,24 @@ def run_suites(
     for run_result in result.run_results.values():
         outcome, severities = pending[run_result.suite_name]
         for expectation_result in run_result.results:
-            severity = severities[expectation_result.expectation_config.id]
+            expect = severities[expectation_result.expectation_config.id]
             details = expectation_result.result or {}
+            success = bool(expectation_result.success)
+            query = expect.kwargs.get("unexpected_rows_query")
             outcome.outcomes.append(
                 ExpectationOutcome(
                     description=_describe(expectation_result),
-                    severity=severity,
-                    success=bool(expectation_result.success),
+                    severity=expect.severity,
+                    success=success,
                     unexpected=details.get("unexpected_count")
                     if details.get("unexpected_count") is not None
                     else details.get("observed_value"),
                     observed=details.get("observed_value"),
+                    examples=unexpected_row_examples(
+                        database_urls[outcome.suite.database], outcome.suite, query
+                    )
+                    if query and not success
+                    else [],
                 )
             )
     return outcomes

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 BLOCKING, WARNING = "blocking", "warning"
+# Expectations whose description starts with this judge crawl health; a failed gate names them first.
+CRAWL_HEALTH = "crawl health"
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ with current_runs as (
     order by retailer, scrape_date, finished_at desc
 ),
 mart_days as (select min(price_date) as first_day, max(price_date) as last_day from {batch} as mart)
-select current_runs.retailer, current_runs.scrape_date, current_runs.breaches::text as breaches
+select current_runs.retailer, current_runs.scrape_date,
+       (select string_agg(breach, '; ') from jsonb_array_elements_text(current_runs.breaches) as b (breach))
+           as breaches
 from current_runs cross join mart_days
 where current_runs.status = 'degraded'
   and current_runs.scrape_date between mart_days.first_day and mart_days.last_day
@@ -176,11 +180,11 @@ where compared.previous_rows is not null
 
 CRAWL_HEALTH_EXPECTATIONS = [
     unexpected_rows(
-        "crawl health: no degraded crawl (latest run of a retailer-day) within the mart's days",
+        f"{CRAWL_HEALTH}: no degraded crawl (latest run of a retailer-day) within the mart's days",
         CURRENT_DEGRADED_CRAWLS,
     ),
     unexpected_rows(
-        "crawl health: rows per retailer-day not below the retailer's threshold vs its previous day",
+        f"{CRAWL_HEALTH}: rows per retailer-day not below the retailer's threshold vs its previous day",
         retailer_day_drop_query(),
     ),
 ]
