@@ -4,7 +4,7 @@
     schema land in the target's schema (`staging`).
 
     The sellable marts (`catalog`, `trends`) are written, audited, then published
-    (ADR 0023): dbt builds them into `<mart>_build`, a schema readers cannot see,
+    (ADR 0024): dbt builds them into `<mart>_build`, a schema readers cannot see,
     and macros/publish_marts.sql copies a consistent set into `<mart>` only after
     the whole build and its tests succeeded.
 -#}

@@ -1,5 +1,5 @@
 {#-
-    Write-audit-publish for the sellable marts (ADR 0023).
+    Write-audit-publish for the sellable marts (ADR 0024).
 
     dbt builds every mart model into `<mart>_build` (generate_schema_name), and its
     tests read those tables there. Readers (optimizer, deliveries, GX suites,

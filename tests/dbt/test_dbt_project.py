@@ -104,7 +104,7 @@ def test_catalog_marts_are_contracted_tables_in_catalog_schema(manifest: dict[st
     expected = "incremental" if name in INCREMENTAL_FACTS else "table"
     assert model["config"]["materialized"] == expected
     # generate_schema_name override: `+schema: catalog` is the published schema readers use; dbt
-    # writes it into the private catalog_build and the on-run-end hook publishes it (ADR 0023).
+    # writes it into the private catalog_build and the on-run-end hook publishes it (ADR 0024).
     assert model["config"]["schema"] == "catalog"
     assert model["schema"] == "catalog_build"
     assert "catalog" in model["tags"]

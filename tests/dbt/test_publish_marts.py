@@ -1,4 +1,4 @@
-"""Write-audit-publish (ADR 0023): a failed or killed dbt build never leaves the published mart mixed.
+"""Write-audit-publish (ADR 0024): a failed or killed dbt build never leaves the published mart mixed.
 
 Against a real cluster and the real dbt project: the catalog marts are built into catalog_build and
 published into catalog by the on-run-end hook. From an empty warehouse, day 1 is built and

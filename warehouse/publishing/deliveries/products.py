@@ -114,7 +114,7 @@ def delivery_tables(manifest_path: Path, product: str) -> list[DeliveryTable]:
     for node_id, node in models.items():
         spec = node["config"]["meta"]["delivery"]
         # The published schema (the model's configured one), not the private build schema dbt writes
-        # into (ADR 0023: write-audit-publish).
+        # into (ADR 0024: write-audit-publish).
         schema = node.get("config", {}).get("schema") or node["schema"]
         relation = f"{_quote(schema)}.{_quote(node.get('alias') or node['name'])}"
         partition_by = spec.get("partition_by")
