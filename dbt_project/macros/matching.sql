@@ -91,25 +91,23 @@
 {%- endmacro %}
 
 {#-
-    The words of a size text that are not its numbers or units: "1kg bag" ->
-    "bag", "per kg" -> "loose", "each" -> "each". They tell a bag from loose
-    produce of the same weight, so they are part of the size key.
+    How a size text says the product is sold, through the seed
+    package_size_forms (configuration): "per kg", "je kg", "loose" -> "loose".
+    It tells loose produce from a packed bag of the same weight, so it is part
+    of the size key. Other words ("bag", "each", "Stück", "6er Pack") are only
+    spelling: the quantity, unit and pack count already say what they say, and
+    retailers drop or translate them ("1kg bag" is "1 kg" at one, "each" is
+    "1 Stück" at another), so keeping them split one product into several.
 -#}
 {% macro size_form(size_text_column) -%}
-    array_to_string(
-        array(
-            select distinct
-                case
-                    when size_word in ('per', 'loose', 'kilo') then 'loose' when size_word = 'ea' then 'each' else size_word
-                end as form_word
-            from regexp_split_to_table(
-                regexp_replace({{ folded_text(size_text_column) }}, {{ size_token_pattern() }}, ' ', 'g'), '\s+'
-            ) as size_word
-            where size_word not in ('', 'x', 'kg', 'g', 'ml', 'l', 'pack', 'pk', 'dozen', 'litre', 'litres')
-                and size_word !~ '^[0-9]+$'
-            order by form_word
+    coalesce(
+        (
+            select string_agg(distinct size_forms.size_form, ' ' order by size_forms.size_form)
+            from regexp_split_to_table({{ folded_text(size_text_column) }}, '\s+') as size_words (size_word)
+            inner join {{ ref('package_size_forms') }} as size_forms
+                on size_words.size_word = size_forms.word
         ),
-        ' '
+        ''
     )
 {%- endmacro %}
 

@@ -148,10 +148,6 @@ def test_matching_of_the_live_crawl_meets_precision_and_recall(
     assert metrics["recall"] >= 0.97, metrics
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="measured 124 products for 120 true (3.3%) on this crawl: the 1% target of issue 15 is not met yet",
-)
 def test_dim_product_is_within_one_percent_of_the_true_product_count(
     first_run, warehouse_settings, live_truth
 ):
