@@ -56,6 +56,18 @@ def history_days(days: int, last_day: dt.date | None = None) -> list[str]:
     return [(last - dt.timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
 
 
+# Share of demo products whose pack shrinks once within the demo's history (the market's usual 6% a
+# year would give a 14-day history about one event in ten demos: none to show).
+DEMO_SHRINK_SHARE = 0.15
+
+
+def demo_shrink(days: list[str], share: float = DEMO_SHRINK_SHARE) -> tuple[float, dt.date, int]:
+    """The market's shrink setting for a demo over ``days``: shrink days spread over the history
+    after its first day (a shrink needs a day before it to be seen), so the flag has events to find."""
+    first = dt.date.fromisoformat(days[0])
+    return share, first + dt.timedelta(days=1), max(1, len(days) - 1)
+
+
 # --- summaries --------------------------------------------------------------------------
 def summarise_run(result) -> dict:
     """Pull the figures for the demo summary out of finished Dagster run(s)."""
@@ -221,7 +233,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _print(
             f"[1/{STAGES}] databases ready (embedded cluster on 127.0.0.1:{report.port}, home {settings.home})"
         )
-        with launch(seed=args.seed, products=args.products, stores=args.stores) as market:
+        with launch(
+            seed=args.seed, products=args.products, stores=args.stores, shrink=demo_shrink(days)
+        ) as market:
             _print(
                 f"[2/{STAGES}] demo market serving {args.products} products x {args.stores} stores "
                 f"at {market.base_url}; run, dbt and GX logs go to {log_path}"

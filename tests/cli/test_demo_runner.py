@@ -87,3 +87,19 @@ def test_the_demo_open_prices_export_maps_and_validates_whole_without_owner_name
     assert any(row["price_is_discounted"] for row in rows) or len(rows) < 8
     stored = repr(rows)
     assert not [owner for owner in DEMO_OWNERS if owner in stored]  # usernames never land
+
+
+def test_the_demo_market_shrinks_packs_within_the_demo_history():
+    from orchestration.demo.runner import demo_shrink, history_days
+    from scrapers.demo_market.catalogue import Catalogue, truth_events
+
+    days = history_days(14, dt.date(2026, 12, 1))
+    share, first, spread = demo_shrink(days)
+    catalogue = Catalogue(
+        42, 60, 3, dt.date(2026, 12, 1), shrink_share=share, shrink_from=first, shrink_days=spread
+    )
+    shrunk_on = {
+        day: len(truth_events(catalogue, dt.date.fromisoformat(day))["shrinkflation"]) for day in days
+    }
+    assert shrunk_on[days[0]] == 0  # the first day has no day before it: a shrink there is not seen
+    assert sum(shrunk_on.values()) >= 3, shrunk_on  # events for the flag to find in every demo
