@@ -49,8 +49,16 @@ latest_observation as (
 
 current_listings as (
 
-    select * from latest_observation
-    where in_stock and price is not null
+    -- The product a listing is today comes from the current matching, not from the
+    -- day's fact row: an older day keeps the key it was built with, and a later
+    -- build may have merged that product into another (sticky keys, ADR 0014).
+    select
+        latest_observation.*,
+        retailer_products.product_key as current_product_key
+    from latest_observation
+    inner join {{ ref('dim_retailer_product') }} as retailer_products
+        on latest_observation.retailer_product_key = retailer_products.retailer_product_key
+    where latest_observation.in_stock and latest_observation.price is not null
 
 ),
 
@@ -60,7 +68,7 @@ final as (
         price_id,
         store_key,
         retailer_product_key,
-        product_key,
+        current_product_key as product_key,
         retailer,
         price_date,
         price,
@@ -74,7 +82,7 @@ final as (
         -- Readers at the canonical grain (one price per branch x product) take
         -- the cheapest listing should a branch list one product twice.
         row_number() over (
-            partition by store_key, product_key
+            partition by store_key, current_product_key
             order by price asc, retailer_product_key asc
         ) = 1 as is_cheapest_listing
     from current_listings
