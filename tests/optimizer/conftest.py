@@ -49,7 +49,7 @@ def groceries():
 
 
 # --- a small catalog mart for the basket front door, HTTP and Dagster tests ----------------------
-# Tables catalog.dim_store / dim_product / fct_prices_daily with only the columns the optimizer
+# Tables catalog_build.dim_store / dim_product / fct_prices_daily with only the columns the optimizer
 # reads, created as smartcart_transform (the role dbt builds them with); catalog.fct_current_prices
 # is then built from them by the real dbt model (`dbt run -s fct_current_prices`), so the tests run
 # the one current-price rule rather than a copy of it. Marts a dbt test built
@@ -84,17 +84,20 @@ MINI_PRICES = [
 ]  # fmt: skip
 
 _MART_DDL = {
-    "dim_store": """create table catalog.dim_store (store_key text, retailer text, store_id text,
+    "dim_store": """create table catalog_build.dim_store (store_key text, retailer text, store_id text,
         store_name text, address text, postcode text, latitude double precision,
         longitude double precision, region text, first_seen_date date, last_seen_date date)""",
-    "dim_product": """create table catalog.dim_product (product_key text, product_name text, brand text,
+    "dim_product": """create table catalog_build.dim_product (product_key text, product_name text, brand text,
         category_path text, gtin text, package_size_text text, package_quantity numeric(14, 4),
         package_unit text, first_seen_date date, last_seen_date date)""",
-    "fct_prices_daily": """create table catalog.fct_prices_daily (price_id text, price_date date,
+    "fct_prices_daily": """create table catalog_build.fct_prices_daily (price_id text, price_date date,
         store_key text, product_key text, retailer_product_key text, retailer text, price numeric(12, 2),
         was_price numeric(12, 2), is_promotion boolean, currency text, unit_price numeric(14, 4),
         package_unit text, package_quantity numeric(14, 4), in_stock boolean, source text, run_id text,
         fetched_at timestamptz)""",
+    # The current matching fct_current_prices takes each listing's product from.
+    "dim_retailer_product": """create table catalog_build.dim_retailer_product (retailer_product_key text,
+        product_key text)""",
 }
 
 
@@ -107,7 +110,12 @@ MINI_PACKAGES = {
     "opt-oat": ("Dairy > Milk", "l", 1),
     "opt-cheddar": ("Dairy > Cheese", "kg", 0.5),
 }
-_TABLES = [*(f"catalog.{t}" for t in _MART_DDL), "catalog.fct_current_prices", "staging.standard_basket"]
+# dbt builds into catalog_build and publishes into catalog (ADR 0024): the hand-made inputs live where
+# dbt reads them, and the published copies the optimizer reads are set aside and restored as well.
+_TABLES = [
+    *(f"{schema}.{t}" for schema in ("catalog_build", "catalog") for t in [*_MART_DDL, "fct_current_prices"]),
+    "staging.standard_basket",
+]
 
 
 def build_current_prices(settings, work_dir) -> None:
@@ -137,6 +145,12 @@ class MiniCatalog:
 
     def publish(self) -> None:
         """Rebuild catalog.fct_current_prices after prices were added (what a catalog build does)."""
+        with self.connect() as conn:
+            conn.execute("truncate catalog_build.dim_retailer_product")
+            conn.execute(
+                "insert into catalog_build.dim_retailer_product select distinct retailer_product_key,"
+                " product_key from catalog_build.fct_prices_daily"
+            )
         build_current_prices(self.settings, self.work_dir)
 
     def connect(self):
@@ -149,7 +163,7 @@ class MiniCatalog:
         retailer = next(s[1] for s in MINI_STORES if s[0] == store_key)
         with self.connect() as conn:
             conn.execute(
-                "insert into catalog.fct_prices_daily (price_id, price_date, store_key, product_key,"
+                "insert into catalog_build.fct_prices_daily (price_id, price_date, store_key, product_key,"
                 " retailer_product_key, retailer, price, is_promotion, currency, in_stock, source, run_id,"
                 " fetched_at) values (%s, %s, %s, %s, %s, %s, %s, false, 'AUD', %s, 'test', 'opt-run', now())",
                 (
@@ -176,13 +190,13 @@ class MiniCatalog:
             with conn.cursor() as cur:
                 cur.executemany("insert into staging.standard_basket values (%s, %s, %s, %s)", MINI_SEED)
                 cur.executemany(
-                    "insert into catalog.dim_store (store_key, retailer, store_id, store_name, address, postcode,"
+                    "insert into catalog_build.dim_store (store_key, retailer, store_id, store_name, address, postcode,"
                     " latitude, longitude, region, first_seen_date, last_seen_date)"
                     " values (%s, %s, %s, %s, 'somewhere', %s, %s, %s, %s, %s, %s)",
                     [(*row, MINI_DATE, MINI_DATE) for row in MINI_STORES],
                 )
                 cur.executemany(
-                    "insert into catalog.dim_product (product_key, product_name, brand, category_path,"
+                    "insert into catalog_build.dim_product (product_key, product_name, brand, category_path,"
                     " package_unit, package_quantity, first_seen_date, last_seen_date)"
                     " values (%s, %s, 'Opti', %s, %s, %s, %s, %s)",
                     [

@@ -91,6 +91,8 @@ def test_app_role_reads_the_mart_but_cannot_write_it(mini_catalog, warehouse_set
         conn.execute("select count(*) from serving.optimizer_cache")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("delete from catalog.fct_prices_daily")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # dbt's private build schema
+            conn.execute("select 1 from catalog_build.fct_prices_daily limit 1")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from raw.price_observations limit 1")
 
@@ -133,6 +135,7 @@ def test_snapshot_cache_serves_what_load_snapshot_reads_until_the_prices_move(
     finally:
         with mini_catalog.connect() as conn:
             conn.execute(
-                "delete from catalog.fct_prices_daily where price_id = %s", ("opt-2026-03-03-opt-s3-opt-oat",)
+                "delete from catalog_build.fct_prices_daily where price_id = %s",
+                ("opt-2026-03-03-opt-s3-opt-oat",),
             )
         mini_catalog.publish()
