@@ -12,7 +12,7 @@ from typing import Any
 
 from optimizer.data import ProblemError, SplitProblem
 from optimizer.results import store_breakdown
-from optimizer.solve import SplitSolution
+from optimizer.solution import SplitSolution
 
 
 def basket_problem_from_prices(

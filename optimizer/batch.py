@@ -30,7 +30,7 @@ from optimizer.shopping import (
     ShelfOffer,
     optimize_basket,
 )
-from optimizer.solve import SolverConfig
+from optimizer.solution import SolverConfig
 
 STANDARD_BASKET_SIZES = {"small": 8, "weekly": 25}
 # The standard basket seed asks for amounts (4 l of milk, 0.5 kg of cheese); products come in

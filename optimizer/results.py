@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from optimizer.data import SplitProblem
-from optimizer.solve import SplitSolution
+from optimizer.solution import SplitSolution
 
 
 def solution_to_json(problem: SplitProblem, solution: SplitSolution) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from optimizer.basket import best_single_store
 from optimizer.data import SplitProblem
 from optimizer.geo import PostcodeCentroids, haversine_km
 from optimizer.pricing import PackOffer, cheapest_packs
-from optimizer.solve import SolverConfig, SplitSolution, solve
+from optimizer.solution import SolverConfig, SplitSolution
 
 SUBSTITUTE_SEP = " ~ "  # option name for "need bought as substitute": "<need> ~ <substitute>"
 
@@ -419,6 +419,8 @@ def optimize_basket(
     direct: bool = False,
 ) -> dict[str, Any]:
     """Price, solve (optimality asserted by status) and shape one basket (``direct``: see ``solve``)."""
+    from optimizer.solve import solve  # the solver's libraries load on first use (optimizer.solution)
+
     priced = price_basket(request, snapshot)
     solution = solve(priced.problem, config=config, direct=direct)
     return shape_result(priced, solution, snapshot)

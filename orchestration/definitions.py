@@ -12,6 +12,7 @@ import dagster as dg  # noqa: E402
 from orchestration.defs.crowd_reports import definitions as crowd_reports_domain  # noqa: E402
 from orchestration.defs.dbt import definitions as dbt_domain  # noqa: E402
 from orchestration.defs.deliveries import definitions as deliveries_domain  # noqa: E402
+from orchestration.defs.executor import step_executor  # noqa: E402
 from orchestration.defs.housekeeping import definitions as housekeeping_domain  # noqa: E402
 from orchestration.defs.ingestion import definitions as ingestion_domain  # noqa: E402
 from orchestration.defs.jobs import catalog_pipeline  # noqa: E402
@@ -35,5 +36,7 @@ defs = dg.Definitions.merge(
     runs_domain.defs,
     operations_domain.defs,
     housekeeping_domain.defs,
-    dg.Definitions(jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}),
+    dg.Definitions(
+        jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}, executor=step_executor
+    ),
 )

@@ -36,6 +36,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# The service solves on every request: load the solver when the app starts, not on the first basket.
+import optimizer.solve  # noqa: E402,F401,I001
 from optimizer.catalog import APP_ROLE, SnapshotCache, prices_version_or_none
 from optimizer.service import listings
 from optimizer.service.cache import DEFAULT_TTL_SECONDS, cache_get, cache_put, request_hash
@@ -63,7 +65,7 @@ from optimizer.service.search import (
     trigram_schema,
 )
 from optimizer.shopping import BasketError, BasketRequest, optimize_basket
-from optimizer.solve import SolverConfig
+from optimizer.solution import SolverConfig
 
 log = logging.getLogger(__name__)
 

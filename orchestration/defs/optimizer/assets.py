@@ -7,7 +7,6 @@ from psycopg.types.json import Jsonb
 from pydantic import Field
 
 from optimizer.basket import basket_problem_from_prices, summarise_split
-from optimizer.solve import solve
 from orchestration.defs.metadata import cents, rounded_to_cents
 from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
@@ -70,6 +69,8 @@ def sample_basket_split(
             store_visit_cost=config.store_visit_cost,
             max_stores=config.max_stores,
         )
+        from optimizer.solve import solve  # HiGHS and Pyomo load in this step only (optimizer.solution)
+
         solution = solve(problem)
         summary = summarise_split(problem, solution)
         summary["price_date"] = price_date.isoformat()
