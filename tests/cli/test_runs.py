@@ -75,12 +75,6 @@ def test_bad_run_config_is_refused_with_dagsters_reason(warehouse_settings, tmp_
             services.submit_job("optimizer_cache_purge", {"ops": {"no_such_op": {"config": {}}}})
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="still flaky after the shutdown fixes of ADR 0023: 1 of 3 looped runs hung under load. The SIGTERM "
-    "handler ran, both services logged their SIGTERM shutdown, then the parent sat in the block's time.sleep(600) "
-    "and never sent the SIGKILLs; cause not found (issue 12 open)",
-)
 def test_sigterm_leaves_no_orphan_processes(warehouse_settings, tmp_path, live_group_members):
     """A killed `smartcart demo` (SIGTERM) stops its code server, daemon and their children."""
     script = textwrap.dedent(

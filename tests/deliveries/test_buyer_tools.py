@@ -319,6 +319,54 @@ TAMPERS = {
 }
 
 
+SPARK_READ = """
+import json, sys
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+out = {}
+for table in sys.argv[2:]:
+    frame = spark.read.parquet(f"{sys.argv[1]}/data/{table}")  # the folder, as Spark users open it
+    info = {"columns": frame.columns, "rows": frame.count(),
+            "types": {f.name: f.dataType.simpleString() for f in frame.schema.fields}}
+    if "price" in frame.columns:
+        info["price_sum"] = str(frame.agg(F.sum("price")).first()[0])
+    out[table] = info
+print(json.dumps(out))
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_spark_reads_every_table_as_one_dataset_with_its_types(delivered, source, tmp_path):
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime on PATH")
+    venv = _throwaway_venv(tmp_path, "pyspark>=4,<5")
+    if venv is None:
+        pytest.skip("could not install pyspark into a throwaway venv (no package index)")
+    tables = ["buyer_dim", "buyer_fact", "buyer_empty"]
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", SPARK_READ, str(delivered), *tables],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    read = json.loads(result.stdout.strip().splitlines()[-1])
+    for table in tables:
+        expected = _mart(source, "buyer_fact" if table == "buyer_empty" else table)
+        assert read[table]["columns"] == expected.column_names, read[table]  # no extra partition column
+        assert read[table]["rows"] == (0 if table == "buyer_empty" else expected.num_rows)
+    fact = read["buyer_fact"]
+    assert fact["types"]["price_date"] == "date" and fact["types"]["price"].startswith("decimal(")
+    assert fact["types"]["fetched_at"] == "timestamp", fact["types"]
+    assert Decimal(fact["price_sum"]) == sum(_mart(source, "buyer_fact").column("price").to_pylist())
+    assert read["buyer_empty"]["types"] == fact["types"]  # the empty table ships its schema
+
+
 def _flip_byte(path: Path) -> None:
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
