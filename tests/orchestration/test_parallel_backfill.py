@@ -66,7 +66,10 @@ def content(settings) -> dict:
         return {table: conn.execute(sql, {"days": DAYS}).fetchone() for table, sql in CONTENT.items()}
 
 
-def test_parallel_backfill_equals_serial(warehouse_settings):
+def test_parallel_backfill_equals_serial(isolated_warehouse):
+    # A cluster of its own: it compares whole tables (dim_product, dim_store), and the session
+    # cluster holds earlier modules' products.
+    warehouse_settings = isolated_warehouse
     prepare_dagster_env(warehouse_settings)
     deliveries = warehouse_settings.deliveries_dir / "catalog"
     with dg.DagsterInstance.get() as instance, launch(seed=5, products=60, stores=2) as market:

@@ -13,6 +13,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from orchestration.runs import _signals_held, reaped, stop_process_groups
 
 # A service that ignores SIGTERM and has started a child of its own (in its group), as a code
@@ -26,6 +28,23 @@ STUBBORN = textwrap.dedent(
     time.sleep(300)
     """
 )
+
+
+@pytest.fixture(autouse=True)
+def default_signal_dispositions():
+    """Each test starts from Python's default SIGINT/SIGTERM handling and puts back what it found.
+
+    Earlier tests of the session run Dagster in this process, and Dagster maps SIGTERM onto
+    whatever SIGINT's handler is; an ignored SIGTERM is inherited across exec, so the children
+    below would ignore it too (seen: `sleep` killed by the SIGKILL, not the SIGTERM).
+    """
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for signum, handler in previous.items():
+        if handler is not None:  # None: installed outside Python, nothing to put back
+            signal.signal(signum, handler)
 
 
 def _alive(pid: int) -> bool:
