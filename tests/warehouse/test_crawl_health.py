@@ -125,11 +125,6 @@ def _check_result(result, name: str):
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="fixed per ADR 0023 (the blocked run's failure now names crawl health, the retailer and the figures) "
-    "but not yet seen passing end to end: one run takes over 45 min on the loaded machine (issue 12 open)",
-)
 def test_a_faulted_crawl_is_degraded_reaches_the_mart_flagged_and_never_ships(isolated_warehouse):
     from orchestration.run_reports import failure_messages
 
