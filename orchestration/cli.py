@@ -27,7 +27,7 @@ def _print(message: str = "") -> None:
 # The demo runner lives in orchestration/demo/runner.py; runs are submitted by orchestration/runs.py.
 from orchestration.demo.runner import exclusive as _exclusive  # noqa: E402,F401
 from orchestration.demo.runner import summarise_run  # noqa: E402,F401
-from orchestration.runs import run_catalog_pipeline  # noqa: E402,F401
+from orchestration.runs import DEFINITIONS_MODULE, run_catalog_pipeline  # noqa: E402,F401
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env["SMARTCART_MARKET_URL"] = market.base_url
         _print(f"demo market at {market.base_url} (the scraping asset crawls it by default)")
     dagster = str(Path(sys.executable).with_name("dagster"))
-    cmd = [dagster, "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    cmd = [dagster, "dev", "-m", DEFINITIONS_MODULE, "-h", args.host, "-p", str(args.port)]
     _print(f"Dagster UI on http://{args.host}:{args.port} (webserver + daemon; storage in smartcart_dagster)")
     from orchestration.runs import raise_keyboard_interrupt, stop_process_group
 

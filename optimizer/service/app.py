@@ -37,7 +37,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # The service solves on every request: load the solver when the app starts, not on the first basket.
-import optimizer.solve  # noqa: E402,F401,I001
+import optimizer.solve  # noqa: F401
 from optimizer.catalog import APP_ROLE, SnapshotCache, prices_version_or_none
 from optimizer.service import listings
 from optimizer.service.cache import DEFAULT_TTL_SECONDS, cache_get, cache_put, request_hash

@@ -18,9 +18,11 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.runs import DEFINITIONS_MODULE
+
 # Dagster preloads the job's module only when the run worker knows it; a run launched from the code
 # server does not, so name the code location here.
-DEFAULT_START_METHOD = {"forkserver": {"preload_modules": ["orchestration.definitions"]}}
+DEFAULT_START_METHOD = {"forkserver": {"preload_modules": [DEFINITIONS_MODULE]}}
 
 
 def _forkserver_unless_told(config: dict[str, Any]) -> dict[str, Any]:
