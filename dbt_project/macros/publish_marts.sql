@@ -59,7 +59,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The mart models the target publishes, from the manifest: [name, day column or ''] pairs. -#}
+{#- The mart models the target publishes, from the manifest: [name, day column or '', re-keyed] triples. -#}
 {% macro _publishable_models(published_schema) -%}
     {%- set models = [] -%}
     {%- for node in graph.nodes.values() | sort(attribute='name') -%}
@@ -67,7 +67,7 @@
             and node.config.schema == published_schema
             and node.config.materialized in ('table', 'incremental') -%}
             {%- set day_column = node.config.meta.get('day_window_column') if node.config.materialized == 'incremental' else none -%}
-            {%- do models.append([node.alias or node.name, day_column or '']) -%}
+            {%- do models.append([node.alias or node.name, day_column or '', rekeys_product_keys(node)]) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(models) }}
@@ -96,7 +96,8 @@
 
 {#-
     The publish statement itself: also callable as
-    `dbt run-operation publish_mart_schema --args '{published_schema: catalog, build_schema: catalog_build, models: [[dim_store, ""]]}'`.
+    `dbt run-operation publish_mart_schema --args '{published_schema: catalog, build_schema: catalog_build, models: [[dim_store, ""]]}'`
+    (a third element, true, re-keys the published table's older days).
 -#}
 {% macro publish_mart_schema(published_schema, build_schema, models) -%}
 do $publish$
@@ -104,8 +105,8 @@ declare
     published_schema text := {{ "'" ~ published_schema ~ "'" }};
     build_schema text := {{ "'" ~ build_schema ~ "'" }};
     models text[] := array[
-        {%- for name, day_column in models %}
-        [{{ "'" ~ name ~ "'" }}, {{ "'" ~ day_column ~ "'" }}]{{ "," if not loop.last }}
+        {%- for model in models %}
+        [{{ "'" ~ model[0] ~ "'" }}, {{ "'" ~ model[1] ~ "'" }}]{{ "," if not loop.last }}
         {%- endfor %}
     ]::text[];
     pending_from date;
@@ -252,6 +253,12 @@ begin
             end if;
         end loop;
     end loop;
+
+    -- Days before the pending windows were not copied: their rows follow merged or split
+    -- products here, as the build's did in its post-hooks (ADR 0026).
+    {%- for model in models if model | length > 2 and model[2] %}
+    {{ rekey_block(published_schema ~ '.' ~ model[0], build_schema) }}
+    {%- endfor %}
 
     if to_regclass(format('%I._publish_pending', build_schema)) is not null then
         execute format('delete from %I._publish_pending', build_schema);

@@ -158,6 +158,86 @@ def test_product_keys_are_stable_across_builds(built):
     assert stable / len(before) >= 0.97, f"{stable} of {len(before)} product keys unchanged"
 
 
+REKEYED_FACTS = (
+    "fct_prices_daily",
+    "fct_price_changes",
+    "fct_availability",
+    "fct_promotions",
+    "fct_price_observations",
+)
+
+
+def test_older_days_follow_products_that_matching_merged_or_split(built, warehouse_settings):
+    """Day 1's facts were built with day 1's keys; days 2-3 re-matched the catalogue (ADR 0026)."""
+    [(moved_pairs, moved_day1_listings)] = _rows(
+        warehouse_settings,
+        "select count(*), count(*) filter (where exists ("
+        "  select 1 from catalog.fct_prices_daily as facts"
+        "  where facts.retailer_product_key = history.retailer_product_key"
+        "  and facts.price_date = %s))"
+        " from intermediate.int_product_key_history as history where retired_at is not null",
+        built["market"].days[0],
+    )
+    # Without a key that moved between the builds this test could not fail.
+    assert moved_day1_listings > 0, f"{moved_pairs} pairs moved, none listed on day 1"
+    for schema in ("catalog_build", "catalog"):
+        for fact in REKEYED_FACTS:
+            [(rows, wrong_product, unknown_product)] = _rows(
+                warehouse_settings,
+                f"select count(*),"
+                f" count(*) filter (where facts.retailer_product_key is not null"
+                f"   and listing.product_key is distinct from facts.product_key),"
+                f" count(*) filter (where facts.product_key is not null and product.product_key is null)"
+                f" from {schema}.{fact} as facts"
+                f" left join {schema}.dim_retailer_product as listing"
+                f"   on listing.retailer_product_key = facts.retailer_product_key"
+                f" left join {schema}.dim_product as product on product.product_key = facts.product_key",
+            )
+            assert rows > 0, f"{schema}.{fact} is empty"
+            assert (wrong_product, unknown_product) == (0, 0), (
+                f"{schema}.{fact}: {wrong_product} of {rows} rows carry another product than their "
+                f"listing's, {unknown_product} a product_key dim_product does not have"
+            )
+
+
+def test_a_crowd_price_follows_its_product_into_the_merge(built, warehouse_settings):
+    """A row without a retailer product (a crowd price keyed by GTIN) follows a key that merged away."""
+    merged = _rows(
+        warehouse_settings,
+        "select product_key, min(current_product_key) from intermediate.int_product_key_history as retired"
+        " where retired_at is not null and not exists ("
+        "  select 1 from intermediate.int_product_key_history as kept"
+        "  where kept.current_product_key = retired.product_key)"
+        " group by product_key order by product_key limit 1",
+    )
+    assert merged, "the market merges at least one product between the builds"
+    [(retired_key, current_key)] = merged
+    day1, _, day3 = built["market"].days
+    columns = (
+        "observation_id, observed_date, source_type, source, store_key, retailer, product_key,"
+        " retailer_product_key, price, currency, proof_type, report_id, run_id, wrong_price_reports,"
+        " trust_score"
+    )
+    with psycopg.connect(warehouse_settings.database_url("catalog")) as conn:
+        for schema in ("catalog_build", "catalog"):
+            conn.execute(
+                f"insert into {schema}.fct_price_observations ({columns})"
+                f" select 'crowd-row-of-a-merged-key', observed_date, 'crowd', 'crowd:test', store_key,"
+                f" retailer, %s, null, price, currency, null, 'test-report', null, 0, 0.6"
+                f" from {schema}.fct_price_observations where observed_date = %s limit 1",
+                (retired_key, day1),
+            )
+        # As if the key had merged after the facts last looked (their watermark).
+        conn.execute("delete from catalog_build._product_rekeys")
+    _build(built["tools"], warehouse_settings, built["work"], *_window(day3, day3))
+    for schema in ("catalog_build", "catalog"):
+        assert _rows(
+            warehouse_settings,
+            f"select product_key from {schema}.fct_price_observations"
+            " where observation_id = 'crowd-row-of-a-merged-key'",
+        ) == [(current_key,)], schema
+
+
 def test_backfill_window_builds_exactly_its_days(built, warehouse_settings):
     market = built["market"]
     assert [row[0] for row in built["facts_after_day1"]] == market.days[:1]

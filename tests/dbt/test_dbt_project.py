@@ -257,3 +257,21 @@ def test_models_are_clean_under_sqlfluff() -> None:
         timeout=180,
     )
     assert result.returncode == 0, f"sqlfluff lint failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_every_incremental_fact_with_product_keys_is_rekeyed_after_the_history(
+    manifest: dict[str, Any],
+) -> None:
+    """ADR 0026: the re-keying post-hook reads int_product_key_history, so it must be built first."""
+    rekeyed = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and "marts" in node["fqn"]
+        and node["config"]["materialized"] == "incremental"
+        and {"product_key", "retailer_product_key"} <= set(node["columns"])
+    ]
+    assert {node["name"] for node in rekeyed} >= set(INCREMENTAL_FACTS) - {"fct_store_coverage"}
+    for node in rekeyed:
+        assert "model.smartcart.int_product_key_history" in node["depends_on"]["nodes"], node["name"]
+        assert any("rekey_retired_products" in hook["sql"] for hook in node["config"]["post-hook"])

@@ -13,6 +13,9 @@
     )
 }}
 
+-- Older days are re-keyed after matching merges or splits products (ADR 0026):
+-- depends_on: {{ ref('int_product_key_history') }}
+
 with
 
 -- The lateral lookups below read fct_prices_daily itself (not a CTE, which

@@ -14,6 +14,9 @@
     )
 }}
 
+-- Older days are re-keyed after matching merges or splits products (ADR 0026):
+-- depends_on: {{ ref('int_product_key_history') }}
+
 with
 
 scraped as (
