@@ -12,7 +12,7 @@ import dagster as dg  # noqa: E402
 from orchestration.defs.crowd_reports import definitions as crowd_reports_domain  # noqa: E402
 from orchestration.defs.dbt import definitions as dbt_domain  # noqa: E402
 from orchestration.defs.deliveries import definitions as deliveries_domain  # noqa: E402
-from orchestration.defs.executor import step_executor  # noqa: E402
+from orchestration.defs.executor import code_location_executor  # noqa: E402
 from orchestration.defs.housekeeping import definitions as housekeeping_domain  # noqa: E402
 from orchestration.defs.ingestion import definitions as ingestion_domain  # noqa: E402
 from orchestration.defs.jobs import catalog_pipeline  # noqa: E402
@@ -23,6 +23,7 @@ from orchestration.defs.resources import WarehouseResource  # noqa: E402
 from orchestration.defs.runs import definitions as runs_domain  # noqa: E402
 from orchestration.defs.scraping import definitions as scraping_domain  # noqa: E402
 from orchestration.defs.trends import definitions as trends_domain  # noqa: E402
+from warehouse.platform.config import Settings  # noqa: E402
 
 defs = dg.Definitions.merge(
     scraping_domain.defs,
@@ -37,6 +38,9 @@ defs = dg.Definitions.merge(
     operations_domain.defs,
     housekeeping_domain.defs,
     dg.Definitions(
-        jobs=[catalog_pipeline], resources={"warehouse": WarehouseResource()}, executor=step_executor
+        jobs=[catalog_pipeline],
+        resources={"warehouse": WarehouseResource()},
+        # The one setting read as the code location loads: where steps run is the deployment's choice.
+        executor=code_location_executor(Settings.from_env().step_executor),
     ),
 )

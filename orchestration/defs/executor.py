@@ -9,16 +9,25 @@ imports the code location once, and each step worker is forked from it.
 
 Run config still chooses: ``execution: {config: {in_process: {}}}`` runs in one process, and
 ``multiprocess: {start_method: {spawn: {}}}`` brings spawn back. Only an unset start method becomes
-``forkserver``. Production executors (k8s, Celery) replace this whole definition.
+``forkserver``.
+
+Beyond one machine, the setting ``SMARTCART_STEP_EXECUTOR`` (read when the code location loads:
+it is a property of the deployment, like the code location itself) picks one of Dagster's own
+executors instead: ``k8s`` (a pod per step), ``celery``, ``celery_k8s`` or ``docker``. Each comes
+from its Dagster integration, installed as an extra (``uv sync --extra k8s``); nothing else in the
+code changes.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import dagster as dg
 
 from orchestration.runs import DEFINITIONS_MODULE
+from warehouse.platform.config import STEP_EXECUTOR_ENV
+from warehouse.platform.errors import ConfigurationError
 
 # Dagster preloads the job's module only when the run worker knows it; a run launched from the code
 # server does not, so name the code location here.
@@ -36,3 +45,33 @@ step_executor = dg.multi_or_in_process_executor.configured(
     _forkserver_unless_told,
     config_schema=dg.multi_or_in_process_executor.config_schema.as_field(),
 )
+
+
+# Setting value -> (module, executor, extra that installs it). "multiprocess" is the one above.
+INTEGRATION_EXECUTORS = {
+    "k8s": ("dagster_k8s", "k8s_job_executor", "k8s"),
+    "celery": ("dagster_celery", "celery_executor", "celery"),
+    "celery_k8s": ("dagster_celery_k8s", "celery_k8s_job_executor", "celery-k8s"),
+    "docker": ("dagster_docker", "docker_executor", "docker"),
+}
+STEP_EXECUTOR_CHOICES = ("multiprocess", *INTEGRATION_EXECUTORS)
+
+
+def code_location_executor(choice: str) -> dg.ExecutorDefinition:
+    """The executor the deployment's setting names (Settings.step_executor)."""
+    if choice == "multiprocess":
+        return step_executor
+    if choice not in INTEGRATION_EXECUTORS:
+        raise ConfigurationError(
+            f"{STEP_EXECUTOR_ENV}={choice!r} is not an executor SmartCart knows; "
+            f"set one of {', '.join(STEP_EXECUTOR_CHOICES)}"
+        )
+    module_name, executor_name, extra = INTEGRATION_EXECUTORS[choice]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigurationError(
+            f"{STEP_EXECUTOR_ENV}={choice} needs the {module_name} package, which is not installed "
+            f"({error}); install it with `uv sync --extra {extra}` (or pip install 'smartcart[{extra}]')"
+        ) from error
+    return getattr(module, executor_name)

@@ -41,6 +41,9 @@ def url_env_var(database: str) -> str:
 # The smallest number of distinct shoppers a sellable trends cell may count. One value, read
 # here once, reaches dbt (var k_threshold), the GX trends suites and the privacy scan.
 K_THRESHOLD_ENV = "SMARTCART_K_THRESHOLD"
+# Which Dagster executor runs the steps: multiprocess here, k8s/celery/docker beyond one machine
+# (orchestration/defs/executor.py knows the choices).
+STEP_EXECUTOR_ENV = "SMARTCART_STEP_EXECUTOR"
 DEFAULT_K_THRESHOLD = 10
 
 
@@ -68,6 +71,7 @@ class Settings:
     environment: str
     external_urls: dict[str, str] = field(default_factory=dict)
     k_threshold: int = DEFAULT_K_THRESHOLD
+    step_executor: str = "multiprocess"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -80,6 +84,7 @@ class Settings:
             environment=environment,
             external_urls=external,
             k_threshold=parse_k_threshold(env.get(K_THRESHOLD_ENV)),
+            step_executor=(env.get(STEP_EXECUTOR_ENV) or "multiprocess").strip().lower(),
         )
 
     def dbt_vars(self) -> dict[str, object]:
