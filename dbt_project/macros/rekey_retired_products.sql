@@ -75,30 +75,40 @@ begin
     -- One pass over the table: a row with a retailer product follows that pair; a row
     -- without one (a crowd price keyed by GTIN) follows its key only where the key is
     -- gone altogether (a merge), since after a split it still names one of the parts.
+    -- The moved pairs go into an analyzed temporary table first: with statistics on the
+    -- few moved keys the planner hashes them, not the fact (30M rows spilled to disk).
+    drop table if exists pg_temp.moved_product_keys;
+    execute format(
+        $moved$
+        create temporary table moved_product_keys on commit drop as
+        select retailer_product_key, product_key, current_product_key
+        from %1$s as retired
+        where retired.retired_at > $1 and retired.current_product_key is not null
+        union all
+        (select distinct on (retired.product_key)
+            '', retired.product_key, retired.current_product_key
+        from %1$s as retired
+        where retired.retired_at > $1
+            and retired.current_product_key is not null
+            and not exists (
+                select 1 from %1$s as kept where kept.current_product_key = retired.product_key
+            )
+        order by retired.product_key asc, retired.current_product_key asc)
+        $moved$,
+        history_table
+    ) using applied;
+    analyze pg_temp.moved_product_keys;
     execute format(
         $update$
         update %1$s as facts
         set product_key = moved.current_product_key
-        from (
-            select retailer_product_key, product_key, current_product_key
-            from %2$s as retired
-            where retired.retired_at > $1 and retired.current_product_key is not null
-            union all
-            (select distinct on (retired.product_key)
-                null, retired.product_key, retired.current_product_key
-            from %2$s as retired
-            where retired.retired_at > $1
-                and retired.current_product_key is not null
-                and not exists (
-                    select 1 from %2$s as kept where kept.current_product_key = retired.product_key
-                )
-            order by retired.product_key asc, retired.current_product_key asc)
-        ) as moved
+        from pg_temp.moved_product_keys as moved
         where facts.product_key = moved.product_key
-            and facts.retailer_product_key is not distinct from moved.retailer_product_key
+            and coalesce(facts.retailer_product_key, '') = moved.retailer_product_key
         $update$,
-        target_table, history_table
-    ) using applied;
+        target_table
+    );
+    drop table pg_temp.moved_product_keys;
 
     execute format(
         'insert into %s (relation, applied_through) values ($1, $2)'
