@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from scrapers.crawl import CrawlFailed, run_crawl_subprocess
+from scrapers.crawl import CrawlFailed, PlannedCrawl, run_crawl_subprocess, run_crawls_subprocess
 from scrapers.demo_market import launch
 from scrapers.registry import retailer_names
 from warehouse.domain.landing import CrawlLanding, read_copy_text
@@ -102,3 +102,37 @@ def test_http_cache_replays_a_crawl_without_the_site(tmp_path):
     assert strip(read_copy_text(replay.price_observations_path)) == strip(
         read_copy_text(first.price_observations_path)
     )
+
+
+def test_days_crawl_in_turn_in_one_process_and_a_site_dying_fails_only_the_days_it_reached(tmp_path):
+    days = [SCRAPE_DATE + dt.timedelta(days=offset) for offset in range(3)]
+    plans = [PlannedCrawl(day, f"multi-{day:%d}", tmp_path / day.isoformat()) for day in days]
+    with launch(seed=42, products=200, stores=3, date=SCRAPE_DATE) as market:
+        [healthy] = run_crawls_subprocess("freshmart", market.base_url, plans[:1])
+    pages = healthy.stats["pages"]  # data pages of one day's crawl
+    # The site dies a few pages into the second day: the first day landed whole and stays loadable.
+    with launch(
+        seed=42, products=200, stores=3, date=SCRAPE_DATE, faults=f"unreachable_after={pages + 3}"
+    ) as market:
+        first, second, third = run_crawls_subprocess("freshmart", market.base_url, plans)
+    assert isinstance(first, CrawlLanding) and first.succeeded
+    assert first.stats["scrape_date"] == days[0].isoformat() and first.stats["run_id"] == "multi-22"
+    assert first.stats["items"] == healthy.stats["items"] > 0
+    assert {p["scrape_date"] for p in read_copy_text(first.price_observations_path)} == {days[0].isoformat()}
+    for failed in (second, third):
+        assert isinstance(failed, CrawlFailed)
+        assert str(failed).startswith("crawl of freshmart incomplete:") and "reachable" in str(failed)
+    # each day's stats are its own: the second got part of its pages, the third none
+    stats = [json.loads((plan.landing_dir / "crawl_stats.json").read_text()) for plan in plans]
+    assert [s["status"] for s in stats] == ["succeeded", "failed", "failed"]
+    assert 0 < stats[1]["pages"] < stats[1]["pages_expected"] and stats[2]["pages"] == 0
+    assert [s["scrape_date"] for s in stats] == [day.isoformat() for day in days]
+
+
+def test_cli_takes_either_one_crawl_or_a_list_not_both(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "scrapers.crawl", "--retailer", "freshmart", "--base-url", "http://127.0.0.1:9",
+         "--scrape-date", "2026-11-22", "--crawl", "2026-11-23", "r", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 2 and "not both" in completed.stderr

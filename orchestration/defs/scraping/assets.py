@@ -1,5 +1,6 @@
 """Scraping: one asset per retailer (``catalog_raw/<retailer>``), partitioned by day, each step one
-retailer's crawl in its own Scrapy subprocess, landed by COPY into smartcart_catalog.raw.
+retailer's crawls (its days, in turn, in one Scrapy subprocess), landed by COPY into
+smartcart_catalog.raw.
 
 The executor decides how many crawls run at once (one step per retailer); a retry re-crawls
 only the failed retailer, and only the days of its range that did not land in this run. Each
@@ -22,7 +23,7 @@ from orchestration.defs.owners import owners_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.scraping.partitions import scrape_days
 from orchestration.defs.scraping.resources import CrawlSitesResource
-from scrapers.crawl import CrawlFailed, run_crawl_subprocess
+from scrapers.crawl import CrawlFailed, PlannedCrawl, run_crawls_subprocess
 from scrapers.retailers import RETAILERS
 from warehouse.landing.loading import load_crawl_landing, record_failed_run
 from warehouse.platform.access.roles import Role
@@ -81,27 +82,37 @@ def build_crawl_asset(retailer: str) -> dg.AssetsDefinition:
         totals = {"rows": 0, "stores": 0, "rejects": 0, "pages": 0, "retries": 0}
         degraded: list[str] = []
         duration, failures, run_ids = 0.0, [], []
+        for day in sorted(landed):
+            context.log.info(f"{retailer} {day}: already landed by this run, not crawled again")
+        plans = []
         for day in days:
-            if day in landed:
-                context.log.info(f"{retailer} {day}: already landed by this run, not crawled again")
-                continue
-            run_id = prefix + uuid.uuid4().hex[:6]
-            landing_dir = settings.landing_dir / retailer / day.isoformat() / run_id
-            context.log.info(f"crawling {retailer} at {site} for {day} into {landing_dir}")
-            try:
-                landing = run_crawl_subprocess(
-                    retailer, site, day, run_id, landing_dir,
-                    timeout_seconds=crawl_sites.crawl_timeout_seconds,
-                    http_cache_dir=settings.home / "httpcache" / retailer if crawl_sites.http_cache else None,
-                )  # fmt: skip
-            except CrawlFailed as exc:
+            if day not in landed:
+                run_id = prefix + uuid.uuid4().hex[:6]
+                plans.append(
+                    PlannedCrawl(day, run_id, settings.landing_dir / retailer / day.isoformat() / run_id)
+                )
+        if plans:
+            context.log.info(
+                f"crawling {retailer} at {site} for {len(plans)} day(s), {plans[0].scrape_date}.."
+                f"{plans[-1].scrape_date}, in one Scrapy process, into {settings.landing_dir / retailer}"
+            )
+            outcomes = run_crawls_subprocess(
+                retailer, site, plans,
+                timeout_seconds=crawl_sites.crawl_timeout_seconds,
+                http_cache_dir=settings.home / "httpcache" / retailer if crawl_sites.http_cache else None,
+            )  # fmt: skip
+        else:
+            outcomes = []
+        for plan, landing in zip(plans, outcomes, strict=True):
+            day = plan.scrape_date
+            if isinstance(landing, CrawlFailed):
                 with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
-                    record_failed_run(conn, retailer, day, run_id, str(exc))
-                failures.append(str(exc).split("\n--- stderr tail ---")[0])
+                    record_failed_run(conn, retailer, day, plan.run_id, str(landing))
+                failures.append(str(landing).split("\n--- stderr tail ---")[0] + f" (day {day})")
                 continue  # the other days of a range still land; the step fails below
             with warehouse.connect("catalog", SCRAPER_ROLE) as conn:
                 summary = load_crawl_landing(conn, landing)
-            context.log.info(landing.stats.get("message", f"{retailer} {day} loaded"))
+            context.log.info(landing.stats.get("message", f"{retailer} {day} loaded") + f" ({day})")
             if summary.health and summary.health.degraded:  # the crawl_health check says more
                 context.log.warning(summary.health.summary())
                 degraded.append(day.isoformat())
