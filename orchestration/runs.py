@@ -520,7 +520,6 @@ class DagsterServices:
             self.instance.report_run_canceled(run, message="the demo that submitted it was stopped")
 
     def _wait_for_backfill(self, backfill_id, deadline, timeout, seen, on_finish, on_step) -> RunOutcome:
-        from dagster._core.execution.backfill import BulkActionStatus
         from dagster._core.storage.dagster_run import RunsFilter
 
         steps: set = set()
@@ -533,7 +532,7 @@ class DagsterServices:
                     seen.add(run.run_id)
                     if on_finish:
                         on_finish(run)
-            if backfill.status != BulkActionStatus.REQUESTED and all(r.is_finished for r in runs):
+            if _all_runs_submitted(backfill) and all(r.is_finished for r in runs):
                 ordered = sorted(
                     runs, key=lambda r: self.instance.get_run_record_by_id(r.run_id).create_timestamp
                 )
@@ -581,6 +580,20 @@ class DagsterServices:
     def run_job(self, job_name: str, run_config: dict | None = None, **kwargs: Any) -> RunOutcome:
         """Submit one run and wait for it."""
         return self.wait_for_runs([self.submit_job(job_name, run_config, **kwargs)])
+
+
+def _all_runs_submitted(backfill) -> bool:
+    """True once the daemon has created every run of a job backfill.
+
+    The daemon marks a backfill completed only on its next tick after the last run ends (every
+    30 s, not configurable); the checkpoint of its last submitted partition says sooner that no
+    run is still to come, so a caller waiting on the runs need not wait for that tick too."""
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    if backfill.status != BulkActionStatus.REQUESTED:
+        return True
+    names = backfill.partition_names or []
+    return bool(names) and backfill.last_submitted_partition_name == names[-1]
 
 
 def quiet_console() -> dict:
