@@ -532,7 +532,7 @@ class DagsterServices:
                     seen.add(run.run_id)
                     if on_finish:
                         on_finish(run)
-            if _all_runs_submitted(backfill) and all(r.is_finished for r in runs):
+            if all_runs_submitted(backfill) and all(r.is_finished for r in runs):
                 ordered = sorted(
                     runs, key=lambda r: self.instance.get_run_record_by_id(r.run_id).create_timestamp
                 )
@@ -582,7 +582,7 @@ class DagsterServices:
         return self.wait_for_runs([self.submit_job(job_name, run_config, **kwargs)])
 
 
-def _all_runs_submitted(backfill) -> bool:
+def all_runs_submitted(backfill) -> bool:
     """True once the daemon has created every run of a job backfill.
 
     The daemon marks a backfill completed only on its next tick after the last run ends (every
