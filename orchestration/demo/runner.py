@@ -144,21 +144,25 @@ def history_counts(settings: Settings) -> dict[str, int | str]:
 
 
 # --- stages -----------------------------------------------------------------------------
-def drop_crowd_reports(
-    services: DagsterServices, settings: Settings, products: int, stores: int, seed: int
-) -> str:
-    """Drop one crowd-report file and one Open Prices export, and wait for the sensor's runs to load
-    them; returns the stage line."""
+def drop_crowd_reports(settings: Settings, products: int, stores: int, seed: int) -> list[Path]:
+    """Drop one crowd-report file and one Open Prices export into the crowd drop folder.
+
+    The demo drops them before the daemon starts: by the sensor's first tick they have settled
+    (SMARTCART_DROP_SETTLE_SECONDS), so it loads them at once instead of one tick later."""
     from orchestration.demo.crowd_file import write_crowd_report_file, write_open_prices_export
     from scrapers.demo_market.catalogue import Catalogue
     from warehouse.landing.crowd_reports import dropzone_dir
 
     day = dt.datetime.now(dt.UTC).date()
     catalogue = Catalogue(seed, products, stores, day)
-    paths = [
+    return [
         write_crowd_report_file(dropzone_dir(settings), catalogue, day, seed=seed),
         write_open_prices_export(dropzone_dir(settings), catalogue, day, seed=seed),
     ]
+
+
+def crowd_reports_loaded(services: DagsterServices, paths: list[Path]) -> str:
+    """Wait for the sensor's runs to load the dropped files; returns the stage line."""
     return "crowd reports: " + "; ".join(_loaded_by_sensor(services, path.name) for path in paths)
 
 
@@ -241,14 +245,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"at {market.base_url}; run, dbt and GX logs go to {log_path}"
             )
             env = {"SMARTCART_MARKET_URL": market.base_url}
+            crowd_files = drop_crowd_reports(settings, args.products, args.stores, args.seed)
             with DagsterServices(settings, log_path, daemon=True, env=env) as services:
                 _print(
                     f"[3/{STAGES}] Dagster code server and daemon started on the instance in smartcart_dagster"
                 )
-                _print(
-                    f"[4/{STAGES}] "
-                    + drop_crowd_reports(services, settings, args.products, args.stores, args.seed)
-                )
+                _print(f"[4/{STAGES}] " + crowd_reports_loaded(services, crowd_files))
                 _print(
                     f"[5/{STAGES}] history: {len(days)} days of every retailer, backfilled through Dagster"
                 )

@@ -37,6 +37,7 @@ __all__ = [
     "file_away",
     "read_settled",
     "settle_seconds",
+    "SENSOR_INTERVAL_SECONDS",
     "settled_files",
     "unsettled_files",
     "waiting_files",
@@ -47,6 +48,9 @@ LOADED, REJECTED, SKIPPED = "loaded", "rejected", "skipped"
 OUTCOME_FOLDERS = (LOADED, REJECTED, SKIPPED)
 DEFAULT_SETTLE_SECONDS = 10.0
 SETTLE_ENV = "SMARTCART_DROP_SETTLE_SECONDS"
+# How often a drop folder's sensor looks (Dagster's minimum_interval_seconds): about the settle time,
+# so a settled file waits at most one more look. A look is a directory listing.
+SENSOR_INTERVAL_SECONDS = 15
 
 
 class FileStillChanging(RuntimeError):

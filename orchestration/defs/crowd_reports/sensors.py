@@ -6,10 +6,19 @@ import dagster as dg
 from orchestration.defs.crowd_reports.assets import crowd_reports_job
 from orchestration.defs.resources import WarehouseResource
 from warehouse.landing.crowd_reports import SUPPORTED, dropzone_dir
-from warehouse.landing.drop_folder import settle_seconds, settled_files, unsettled_files
+from warehouse.landing.drop_folder import (
+    SENSOR_INTERVAL_SECONDS,
+    settle_seconds,
+    settled_files,
+    unsettled_files,
+)
 
 
-@dg.sensor(job=crowd_reports_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=crowd_reports_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def crowd_reports_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     folder = dropzone_dir(warehouse.settings())
     folder.mkdir(parents=True, exist_ok=True)

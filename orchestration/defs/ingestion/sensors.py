@@ -6,6 +6,7 @@ import hashlib
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
+from warehouse.landing.drop_folder import SENSOR_INTERVAL_SECONDS
 from warehouse.landing.ingestion import app_events_dropzone, pending_event_files
 
 app_events_ingestion = dg.define_asset_job(
@@ -28,7 +29,7 @@ def dropzone_run_key(files) -> str | None:
 
 @dg.sensor(
     job=app_events_ingestion,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches the app-events drop folder (*.jsonl once unchanged for the settle time; "
     "*.part ignored: write *.part then rename).",
