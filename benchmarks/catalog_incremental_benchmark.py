@@ -23,10 +23,8 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,9 +33,8 @@ import psycopg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.throwaway import throwaway_warehouse  # noqa: E402
 from orchestration.defs.dbt.project import DBT_PROJECT_DIR, dbt_env, dbt_executable  # noqa: E402
-from warehouse.platform import cluster  # noqa: E402
-from warehouse.platform.bootstrap import bootstrap  # noqa: E402
 from warehouse.platform.config import Settings  # noqa: E402
 
 START = dt.date(2026, 1, 5)
@@ -164,21 +161,15 @@ def main() -> int:
     parser.add_argument("--rows-per-day", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30, help="history before the new day")
     parser.add_argument("--stores", type=int, default=50)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SMARTCART_HOME")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary SMARTCART_HOME and its cluster"
+    )
     args = parser.parse_args()
     products = args.rows_per_day // args.stores
 
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-catalog-"))
-    os.chmod(home, 0o755)
-    for key in [k for k in os.environ if k.startswith("SMARTCART_") and k.endswith("_URL")]:
-        os.environ.pop(key)
-    os.environ["SMARTCART_HOME"] = str(home)
-    os.environ.pop("SMARTCART_PG_PORT", None)
-    settings = Settings.from_env()
-    work = home / "dbt"
     rows = []
-    try:
-        bootstrap(settings)
+    with throwaway_warehouse("smartcart-bench-catalog-", keep=args.keep) as settings:
+        work = settings.home / "dbt"
         day = lambda index: START + dt.timedelta(days=index)  # noqa: E731
 
         # Small history: day 1 built, day 2 new.
@@ -220,10 +211,6 @@ def main() -> int:
         for model in sorted(large_models, key=lambda m: -large_models[m]):
             print(f"| {model:<36} | {small_models.get(model, 0):>13.2f} | {large_models[model]:>15.2f} |")
         return 0 if ratio <= 1.5 else 1
-    finally:
-        cluster.stop(settings)
-        if not args.keep:
-            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

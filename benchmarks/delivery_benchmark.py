@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,9 +29,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from warehouse.platform import cluster  # noqa: E402
-from warehouse.platform.bootstrap import bootstrap  # noqa: E402
-from warehouse.platform.config import Settings  # noqa: E402
+from benchmarks.throwaway import throwaway_warehouse  # noqa: E402
 
 # The mart's own columns and types (checked against its dbt contract in main()), with
 # realistic cardinalities: 20 stores, 50,000 products, ids as 32-character md5 hex.
@@ -132,11 +129,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
-    os.chmod(home, 0o755)
-    settings = Settings.from_env({**os.environ, "SMARTCART_HOME": str(home)})
-    try:
-        bootstrap(settings)
+    with throwaway_warehouse() as settings:
         url = settings.database_url("catalog")
         rows_list = sorted({args.small_rows, args.rows})
         table = []
@@ -166,9 +159,6 @@ def main() -> None:
                 f"{export['bytes'] / rows:>13.2f} | {export['files']:>5} | {export['peak_rss_mb']:>11.0f}"
             )
         print("\ntargets: delivery >= 1,000,000 rows/s at 30M rows; ratio <= 1.5; peak RSS flat across sizes")
-    finally:
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -30,22 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
+from benchmarks.throwaway import throwaway_warehouse  # noqa: E402
 from warehouse.demo.simulator import SimulationConfig, simulate, synthetic_catalog  # noqa: E402
 from warehouse.landing.ingestion import ingest_dropzone, parse_event_file  # noqa: E402
-from warehouse.platform import cluster  # noqa: E402
-from warehouse.platform.bootstrap import bootstrap  # noqa: E402
-from warehouse.platform.config import DATABASES, Settings, url_env_var  # noqa: E402
-
-
-def fresh_settings() -> Settings:
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
-    os.chmod(home, 0o755)
-    for key in ["SMARTCART_PG_PORT", *map(url_env_var, DATABASES)]:
-        os.environ.pop(key, None)
-    os.environ["SMARTCART_HOME"] = str(home)
-    settings = Settings.from_env()
-    bootstrap(settings)
-    return settings
+from warehouse.platform.config import Settings  # noqa: E402
 
 
 def publish_synthetic_catalog_ref(settings: Settings, products: int = 300) -> list[str]:
@@ -244,8 +232,7 @@ def main() -> int:
     args = parser.parse_args()
 
     args.users = args.users or max(1, round(args.events / 46))  # ~11.5 events per list, 4 lists each
-    settings = fresh_settings()
-    try:
+    with throwaway_warehouse(keep=args.keep) as settings:
         ing = bench_ingestion(settings, args.events, args.users, args.files)
         print("\n(a) app event ingestion (pseudonymization through the vault, COPY into behaviour raw)")
         print(f"| {'measure':44s} | {'value':>16s} |")
@@ -280,12 +267,6 @@ def main() -> int:
             print(f"| {'TRENDS BUILD WALL TIME (models + tests)':44s} | {tb['build_s']:>14.1f} s |")
             for table, count in tb["rows"].items():
                 print(f"| {'  rows ' + table:44s} | {count:>16,} |")
-    finally:
-        if not args.keep:
-            cluster.stop(settings)
-            shutil.rmtree(settings.home, ignore_errors=True)
-        else:
-            print(f"cluster kept at {settings.home}")
     return 0
 
 

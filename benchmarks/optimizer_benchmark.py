@@ -124,143 +124,135 @@ def http_latency(n: int) -> list[tuple[str, str]]:
     """Start a temporary cluster, seed the mart, serve the app in a subprocess, time requests."""
     import json
     import os
-    import shutil
     import socket
     import subprocess
     import sys
-    import tempfile
     import urllib.request
 
     import psycopg
 
-    from warehouse.platform import cluster
-    from warehouse.platform.bootstrap import bootstrap
-    from warehouse.platform.config import Settings
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: benchmarks.throwaway
+    from benchmarks.throwaway import throwaway_warehouse
 
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
-    os.chmod(home, 0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCART_")}
-    env["SMARTCART_HOME"] = str(home)
-    settings = Settings.from_env(env)
-    server = None
-    try:
-        bootstrap(settings)
-        stores, offers, names = synthetic_catalog()
-        with psycopg.connect(settings.database_url("catalog", Role.TRANSFORM), autocommit=True) as conn:
-            conn.execute(
-                "create table catalog.dim_store (store_key text, retailer text, store_id text, store_name text,"
-                " postcode text, latitude float8, longitude float8, region text, last_seen_date date)"
-            )
-            conn.execute(
-                "create table catalog.dim_product (product_key text, retailer text, product_name text,"
-                " brand text, category_path text, gtin text, package_size_text text, package_quantity numeric,"
-                " package_unit text, last_seen_date date)"
-            )
-            # The current-prices mart as dbt builds it (one day of synthetic prices: all current).
-            conn.execute(
-                "create table catalog.fct_current_prices (store_key text, retailer_product_key text,"
-                " product_key text, retailer text, price_date date, price numeric(12, 2), unit_price numeric,"
-                " package_quantity numeric, fetched_at timestamptz, is_cheapest_listing boolean)"
-            )
-            retailer_of = {store[0]: store[1] for store in stores}
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "insert into catalog.dim_store values (%s, %s, %s, %s, %s, %s, %s, %s, '2026-03-02')",
-                    stores,
+    with throwaway_warehouse() as settings:
+        server = None
+        try:
+            stores, offers, names = synthetic_catalog()
+            with psycopg.connect(settings.database_url("catalog", Role.TRANSFORM), autocommit=True) as conn:
+                conn.execute(
+                    "create table catalog.dim_store (store_key text, retailer text, store_id text, store_name text,"
+                    " postcode text, latitude float8, longitude float8, region text, last_seen_date date)"
                 )
-                cur.executemany(
-                    "insert into catalog.dim_product values (%s, 'bench', %s, null, null, null, null, null, null,"
-                    " '2026-03-02')",
-                    list(names.items()),
+                conn.execute(
+                    "create table catalog.dim_product (product_key text, retailer text, product_name text,"
+                    " brand text, category_path text, gtin text, package_size_text text, package_quantity numeric,"
+                    " package_unit text, last_seen_date date)"
                 )
-                cur.executemany(
-                    "insert into catalog.fct_current_prices values (%s, %s, %s, %s, '2026-03-02', %s, null, null,"
-                    " now(), true)",
-                    [(o[0], o[1], o[1], retailer_of[o[0]], o[2]) for o in offers],
+                # The current-prices mart as dbt builds it (one day of synthetic prices: all current).
+                conn.execute(
+                    "create table catalog.fct_current_prices (store_key text, retailer_product_key text,"
+                    " product_key text, retailer text, price_date date, price numeric(12, 2), unit_price numeric,"
+                    " package_quantity numeric, fetched_at timestamptz, is_cheapest_listing boolean)"
                 )
-            conn.execute("create index on catalog.fct_current_prices (product_key)")
-            conn.execute("analyze catalog.fct_current_prices")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        code = f"from optimizer.service.app import serve; serve('127.0.0.1', {port})"
-        # The benchmark's one client would trip the per-client rate limit: measure without it.
-        server_env = {**env, "SMARTCART_API_RATE_LIMIT": "off"}
-        server = subprocess.Popen([sys.executable, "-c", code], env=server_env, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/health", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+                retailer_of = {store[0]: store[1] for store in stores}
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        "insert into catalog.dim_store values (%s, %s, %s, %s, %s, %s, %s, %s, '2026-03-02')",
+                        stores,
+                    )
+                    cur.executemany(
+                        "insert into catalog.dim_product values (%s, 'bench', %s, null, null, null, null, null, null,"
+                        " '2026-03-02')",
+                        list(names.items()),
+                    )
+                    cur.executemany(
+                        "insert into catalog.fct_current_prices values (%s, %s, %s, %s, '2026-03-02', %s, null, null,"
+                        " now(), true)",
+                        [(o[0], o[1], o[1], retailer_of[o[0]], o[2]) for o in offers],
+                    )
+                conn.execute("create index on catalog.fct_current_prices (product_key)")
+                conn.execute("analyze catalog.fct_current_prices")
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            code = f"from optimizer.service.app import serve; serve('127.0.0.1', {port})"
+            # The benchmark's one client would trip the per-client rate limit: measure without it.
+            server_env = {**os.environ, "SMARTCART_API_RATE_LIMIT": "off"}
+            server = subprocess.Popen([sys.executable, "-c", code], env=server_env, stderr=subprocess.DEVNULL)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"{url}/api/health", timeout=5).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
 
-        server_timing: list[tuple[float, float]] = []
+            server_timing: list[tuple[float, float]] = []
 
-        def post(body: dict) -> float:
-            request = urllib.request.Request(
-                f"{url}/api/optimize", json.dumps(body).encode(), {"Content-Type": "application/json"}
+            def post(body: dict) -> float:
+                request = urllib.request.Request(
+                    f"{url}/api/optimize", json.dumps(body).encode(), {"Content-Type": "application/json"}
+                )
+                started = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    result = json.loads(response.read())
+                    timing = response.headers.get("Server-Timing")
+                elapsed = time.perf_counter() - started
+                if timing:  # "db;dur=3.1, solve;dur=9.0"
+                    server_timing.append(tuple(float(part.split("dur=")[1]) for part in timing.split(",")))
+                assert result["status"] == "optimal", result
+                return elapsed
+
+            # In-process reference: the same baskets through the same front door (price, solve with
+            # direct HiGHS as the server does, shape) on the same catalog snapshot, no HTTP, no DB.
+            from optimizer.service.models import optimize_response
+            from optimizer.shopping import BasketRequest, optimize_basket, snapshot_from_rows
+
+            snapshot = snapshot_from_rows(
+                stores, offers, names, prices_version="bench", price_date="2026-03-02"
             )
-            started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=30) as response:
-                result = json.loads(response.read())
-                timing = response.headers.get("Server-Timing")
-            elapsed = time.perf_counter() - started
-            if timing:  # "db;dur=3.1, solve;dur=9.0"
-                server_timing.append(tuple(float(part.split("dur=")[1]) for part in timing.split(",")))
-            assert result["status"] == "optimal", result
-            return elapsed
 
-        # In-process reference: the same baskets through the same front door (price, solve with
-        # direct HiGHS as the server does, shape) on the same catalog snapshot, no HTTP, no DB.
-        from optimizer.service.models import optimize_response
-        from optimizer.shopping import BasketRequest, optimize_basket, snapshot_from_rows
+            def in_process_once(body: dict) -> float:
+                basket = BasketRequest.model_validate(body)
+                started = time.perf_counter()
+                optimize_response(optimize_basket(basket, snapshot, config=SolverConfig(), direct=True))
+                return time.perf_counter() - started
 
-        snapshot = snapshot_from_rows(stores, offers, names, prices_version="bench", price_date="2026-03-02")
-
-        def in_process_once(body: dict) -> float:
-            basket = BasketRequest.model_validate(body)
-            started = time.perf_counter()
-            optimize_response(optimize_basket(basket, snapshot, config=SolverConfig(), direct=True))
-            return time.perf_counter() - started
-
-        for k in range(5):  # warm the server's imports, pool and HiGHS instance
-            post(synthetic_basket(50_000 + k))
-            in_process_once(synthetic_basket(50_000 + k))
-        # Interleaved, one basket in process then the same over HTTP: both sides see the same
-        # machine load, so the ratio holds on a busy machine too.
-        in_process, misses = [], []
-        for k in range(n):
-            in_process.append(in_process_once(synthetic_basket(60_000 + k)))
-            misses.append(post(synthetic_basket(60_000 + k)))
-        db_ms = [t[0] for t in server_timing[-n:]]
-        solve_ms = [t[1] for t in server_timing[-n:]]
-        hits = [post(synthetic_basket(60_000 + k)) for k in range(min(n, 50))]
-        search = []
-        for word in ["milk", "chese", "bred", "aples", "rice"] * 10:
-            started = time.perf_counter()
-            urllib.request.urlopen(f"{url}/api/products/search?q={word}", timeout=10).read()
-            search.append(time.perf_counter() - started)
-        return [
-            ("(d) HTTP POST /api/optimize 50 items K=3: requests", f"{len(misses)} misses + {len(hits)} hits"),
-            ("(d) HTTP latency p50 (ms), cache miss", f"{1000 * percentile(misses, 50):.1f}"),
-            ("(d) HTTP latency p95 (ms), cache miss (target <= 150)", f"{1000 * percentile(misses, 95):.1f}"),
-            ("(d) in-process p50 / p95 (ms), same baskets and front door", f"{1000 * percentile(in_process, 50):.1f} / {1000 * percentile(in_process, 95):.1f}"),
-            ("(d) HTTP p95 / in-process p95 (target <= 1.5)", f"{percentile(misses, 95) / percentile(in_process, 95):.2f}"),
-            ("(d) server side p50 / p95 (ms): catalog read", f"{percentile(db_ms, 50):.1f} / {percentile(db_ms, 95):.1f}"),
-            ("(d) server side p50 / p95 (ms): price + solve + shape", f"{percentile(solve_ms, 50):.1f} / {percentile(solve_ms, 95):.1f}"),
-            ("(d) HTTP latency p50 / p95 (ms), cache hit", f"{1000 * percentile(hits, 50):.1f} / {1000 * percentile(hits, 95):.1f}"),
-            ("(d) HTTP GET /api/products/search p50 / p95 (ms)", f"{1000 * percentile(search, 50):.1f} / {1000 * percentile(search, 95):.1f}"),
-        ]  # fmt: skip
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
+            for k in range(5):  # warm the server's imports, pool and HiGHS instance
+                post(synthetic_basket(50_000 + k))
+                in_process_once(synthetic_basket(50_000 + k))
+            # Interleaved, one basket in process then the same over HTTP: both sides see the same
+            # machine load, so the ratio holds on a busy machine too.
+            in_process, misses = [], []
+            for k in range(n):
+                in_process.append(in_process_once(synthetic_basket(60_000 + k)))
+                misses.append(post(synthetic_basket(60_000 + k)))
+            db_ms = [t[0] for t in server_timing[-n:]]
+            solve_ms = [t[1] for t in server_timing[-n:]]
+            hits = [post(synthetic_basket(60_000 + k)) for k in range(min(n, 50))]
+            search = []
+            for word in ["milk", "chese", "bred", "aples", "rice"] * 10:
+                started = time.perf_counter()
+                urllib.request.urlopen(f"{url}/api/products/search?q={word}", timeout=10).read()
+                search.append(time.perf_counter() - started)
+            return [
+                ("(d) HTTP POST /api/optimize 50 items K=3: requests", f"{len(misses)} misses + {len(hits)} hits"),
+                ("(d) HTTP latency p50 (ms), cache miss", f"{1000 * percentile(misses, 50):.1f}"),
+                ("(d) HTTP latency p95 (ms), cache miss (target <= 150)", f"{1000 * percentile(misses, 95):.1f}"),
+                ("(d) in-process p50 / p95 (ms), same baskets and front door", f"{1000 * percentile(in_process, 50):.1f} / {1000 * percentile(in_process, 95):.1f}"),
+                ("(d) HTTP p95 / in-process p95 (target <= 1.5)", f"{percentile(misses, 95) / percentile(in_process, 95):.2f}"),
+                ("(d) server side p50 / p95 (ms): catalog read", f"{percentile(db_ms, 50):.1f} / {percentile(db_ms, 95):.1f}"),
+                ("(d) server side p50 / p95 (ms): price + solve + shape", f"{percentile(solve_ms, 50):.1f} / {percentile(solve_ms, 95):.1f}"),
+                ("(d) HTTP latency p50 / p95 (ms), cache hit", f"{1000 * percentile(hits, 50):.1f} / {1000 * percentile(hits, 95):.1f}"),
+                ("(d) HTTP GET /api/products/search p50 / p95 (ms)", f"{1000 * percentile(search, 50):.1f} / {1000 * percentile(search, 95):.1f}"),
+            ]  # fmt: skip
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 def raw_highspy_uflp(problem: SplitProblem) -> tuple[float, float]:

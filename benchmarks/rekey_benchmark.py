@@ -30,9 +30,8 @@ import psycopg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.throwaway import throwaway_warehouse  # noqa: E402
 from orchestration.defs.dbt.project import dbt_env  # noqa: E402
-from warehouse.platform import cluster  # noqa: E402
-from warehouse.platform.bootstrap import bootstrap  # noqa: E402
 from warehouse.platform.config import Settings  # noqa: E402
 
 PRODUCTS, STORES, DAYS = 50_000, 20, 30
@@ -106,11 +105,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the re-key's plans (auto_explain)")
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
-    os.chmod(home, 0o755)
-    settings = Settings.from_env({**os.environ, "SMARTCART_HOME": str(home)})
-    try:
-        bootstrap(settings)
+    with throwaway_warehouse() as settings:
         block = rendered_block(settings)
         with psycopg.connect(settings.database_url("catalog"), autocommit=True) as conn:
             conn.execute(FACT_SQL.replace("%(rows)s", str(args.rows)))
@@ -147,9 +142,6 @@ def main() -> None:
         print(
             "\nratio: the re-key against one pass over the table; 'again' is a build with nothing retired since"
         )
-    finally:
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,18 @@ import datetime as dt
 import os
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 
-from warehouse.platform.access.roles import Role
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.throwaway import throwaway_warehouse  # noqa: E402
+from warehouse.platform.access.roles import Role  # noqa: E402
 
 DAY = dt.date(2026, 11, 22)
 
@@ -209,27 +214,11 @@ def main() -> int:
     parser.add_argument("--page-size", type=int, default=5000)
     args = parser.parse_args()
 
-    from warehouse.platform.bootstrap import bootstrap
-    from warehouse.platform.config import Settings
-
-    home = Path(tempfile.mkdtemp(prefix="smartcart-bench-"))
-    os.chmod(home, 0o755)
-    for key in list(os.environ):
-        if key.startswith("SMARTCART_") and key.endswith("_URL"):
-            os.environ.pop(key)
-    os.environ["SMARTCART_HOME"] = str(home)
-    settings = Settings.from_env()
-    from warehouse.platform import cluster
-
-    try:
-        bootstrap(settings)
+    with throwaway_warehouse() as settings:
         results = []
         for products, stores in parse_cases(args.cases):
             print(f"running {products} products x {stores} branches ...", flush=True)
-            results.append(run_case(settings, products, stores, args.page_size, home / "work"))
-    finally:
-        cluster.stop(settings)
-        shutil.rmtree(home, ignore_errors=True)
+            results.append(run_case(settings, products, stores, args.page_size, settings.home / "work"))
 
     print()
     print(
