@@ -12,8 +12,24 @@ DAGSTER_ROLE = Role.DAGSTER
 INSTANCE_YAML = """\
 # Written by smartcart; the storage URL comes from the environment, never from this file.
 # docs/deploy.md shows the production version: the same keys, other settings.
-storage:
-  postgres:
+# The three storages of `storage: postgres`, named one by one so that the event log can be the one
+# that keeps a connection open (orchestration/dagster_storage.py, ADR 0027).
+run_storage:
+  module: dagster_postgres.run_storage
+  class: PostgresRunStorage
+  config:
+    postgres_url:
+      env: SMARTCART_DAGSTER_STORAGE_URL
+event_log_storage:
+  module: orchestration.dagster_storage
+  class: PooledPostgresEventLogStorage
+  config:
+    postgres_url:
+      env: SMARTCART_DAGSTER_STORAGE_URL
+schedule_storage:
+  module: dagster_postgres.schedule_storage
+  class: PostgresScheduleStorage
+  config:
     postgres_url:
       env: SMARTCART_DAGSTER_STORAGE_URL
 # The default launcher, plus a run-worker health check: a run whose worker died is marked failed
