@@ -71,11 +71,17 @@ def test_unreachable_market_fails_with_connection_refused(tmp_path):
         run_crawl_subprocess("freshmart", f"http://127.0.0.1:{port}", SCRAPE_DATE, "it-run-3", tmp_path / "l")
 
 
-def test_cli_rejects_an_unknown_retailer(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "scrapers.crawl", "--retailer", "nosuchshop", "--base-url", "http://127.0.0.1:9",
-         "--scrape-date", "2026-11-22", "--run-id", "x", "--landing-dir", str(tmp_path)],
+def _crawl_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m scrapers.crawl`` against a port nobody serves (argument checks need no site)."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapers.crawl", "--base-url", "http://127.0.0.1:9", *args],
         capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_cli_rejects_an_unknown_retailer(tmp_path):
+    completed = _crawl_cli(
+        "--retailer", "nosuchshop", "--scrape-date", "2026-11-22", "--run-id", "x", "--landing-dir", str(tmp_path)
     )  # fmt: skip
     assert completed.returncode == 2
     assert (
@@ -130,9 +136,7 @@ def test_days_crawl_in_turn_in_one_process_and_a_site_dying_fails_only_the_days_
 
 
 def test_cli_takes_either_one_crawl_or_a_list_not_both(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "scrapers.crawl", "--retailer", "freshmart", "--base-url", "http://127.0.0.1:9",
-         "--scrape-date", "2026-11-22", "--crawl", "2026-11-23", "r", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+    completed = _crawl_cli(
+        "--retailer", "freshmart", "--scrape-date", "2026-11-22", "--crawl", "2026-11-23", "r", str(tmp_path)
     )  # fmt: skip
     assert completed.returncode == 2 and "not both" in completed.stderr
