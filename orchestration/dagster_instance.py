@@ -64,6 +64,10 @@ concurrency:
   # Steps in a pool run one at a time across all runs: dbt builds of one target never overlap.
   pools:
     default_limit: 1
+# How often the daemon looks at the queue (Dagster's default is 5 s): a run waits at most 1 s there
+# before it is launched. Each look is one small query on the runs table.
+run_queue:
+  dequeue_interval_seconds: 1
 telemetry:
   enabled: false
 """

@@ -7,9 +7,13 @@ of CPU each). A run of ``catalog_pipeline`` has a dozen steps, so on two cores t
 than the work. ``forkserver`` is Dagster's documented option for this: one server process per run
 imports the code location once, and each step worker is forked from it.
 
+A run of a single step (a one-asset job, or a one-step selection of a bigger one) runs that step in
+its run worker: a forkserver and a step process would only import the code location twice more for
+one step's work. Two or more steps get step processes, as above.
+
 Run config still chooses: ``execution: {config: {in_process: {}}}`` runs in one process, and
-``multiprocess: {start_method: {spawn: {}}}`` brings spawn back. Only an unset start method becomes
-``forkserver``.
+``multiprocess: {start_method: {spawn: {}}}`` brings spawn back (or forces a step process for a run
+of one step). Only an unset start method is decided here.
 
 Beyond one machine, the setting ``SMARTCART_STEP_EXECUTOR`` (read when the code location loads:
 it is a property of the deployment, like the code location itself) picks one of Dagster's own
@@ -32,19 +36,46 @@ from warehouse.platform.errors import ConfigurationError
 # Dagster preloads the job's module only when the run worker knows it; a run launched from the code
 # server does not, so name the code location here.
 DEFAULT_START_METHOD = {"forkserver": {"preload_modules": [DEFINITIONS_MODULE]}}
+# The settings in-process execution shares with multiprocess (the rest are about processes).
+IN_PROCESS_KEYS = ("retries", "step_dependency_config")
 
 
-def _forkserver_unless_told(config: dict[str, Any]) -> dict[str, Any]:
+def execution_for(config: dict[str, Any], steps: int) -> dict[str, Any]:
+    """The executor config a run of ``steps`` steps gets: what run config says, else in the run
+    worker for one step, else step processes forked from a forkserver."""
     multiprocess = config.get("multiprocess")
     if multiprocess is None or multiprocess.get("start_method"):
         return config
+    if steps <= 1:  # the run's retry and step-dependency settings carry over
+        return {"in_process": {key: multiprocess[key] for key in IN_PROCESS_KEYS if key in multiprocess}}
     return {**config, "multiprocess": {**multiprocess, "start_method": DEFAULT_START_METHOD}}
 
 
-step_executor = dg.multi_or_in_process_executor.configured(
-    _forkserver_unless_told,
+def _steps(job) -> int:
+    """Ops in the run's job (its asset/op selection applied): one per step of the plan."""
+    return len(job.get_definition().graph.node_dict)
+
+
+def _requirements(config: dict[str, Any]):
+    return dg.multi_or_in_process_executor.get_requirements(config)
+
+
+@dg.executor(
+    name=dg.multi_or_in_process_executor.name,
     config_schema=dg.multi_or_in_process_executor.config_schema.as_field(),
+    requirements=_requirements,
 )
+def step_executor(init_context: dg.InitExecutorContext):
+    """Dagster's multi-or-in-process executor, with the start method decided by ``execution_for``."""
+    config = execution_for(init_context.executor_config, _steps(init_context.job))
+    return dg.multi_or_in_process_executor.executor_creation_fn(
+        dg.InitExecutorContext(
+            job=init_context.job,
+            executor_def=init_context.executor_def,
+            executor_config=config,
+            instance=init_context.instance,
+        )
+    )
 
 
 # Setting value -> (module, executor, extra that installs it). "multiprocess" is the one above.

@@ -3,10 +3,13 @@
 Stages (one console line each, progress as runs finish; run, dbt and GX logs go to a file):
 
 1. the databases (embedded cluster) and the demo market;
-2. a code server and the daemon for the instance (``orchestration.runs``);
-3. one crowd-report file dropped into its drop folder, picked up by the sensor;
-4. an asset backfill of ``catalog_pipeline`` over the last N days (crawls, one dbt build over the
-   window, the sample basket, the delivery), so the history features have rows;
+2. a code server for the instance (``orchestration.runs``); a backfill of ``catalog_pipeline`` over
+   the last N days (crawls, one dbt build over the window, the sample basket, the delivery), so the
+   history features have rows, submitted before the daemon starts so that its first iteration
+   launches it;
+3. one crowd-report file and one Open Prices export, dropped before the daemon starts and loaded by
+   the sensor's first tick while the backfill runs;
+4. the backfill's steps and runs, printed as they finish;
 5. the trends side: simulated shoppers, then a ``trends_pipeline`` run;
 6. a summary naming the history tables' rows, every warning, and a query to paste into psql.
 
@@ -181,22 +184,25 @@ def _loaded_by_sensor(services: DagsterServices, file_name: str) -> str:
     )
 
 
-def backfill_history(
-    services: DagsterServices, days: list[str], market_url: str, retailers: list[str]
-) -> tuple[str, RunOutcome]:
+def submit_history(services: DagsterServices, days: list[str], market_url: str, retailers: list[str]) -> str:
+    """Submit the backfill of the catalog over ``days`` (before the daemon starts: its first
+    iteration takes it up at once)."""
     from orchestration.defs.jobs import catalog_pipeline_selection, crawl_sites_run_config
 
-    backfill_id = services.submit_backfill(
+    return services.submit_backfill(
         CATALOG_JOB,
         days,
         title=f"smartcart demo: {len(days)} days of history",
+        # What the demo waits for: the queue launches it ahead of the crowd files' short runs.
+        tags={"dagster/priority": "1"},
         run_config={**crawl_sites_run_config(market_url), **quiet_console()},
         asset_selection=[list(key.path) for key in catalog_pipeline_selection(retailers)],
     )
-    _print(
-        f"      backfill {backfill_id} of {CATALOG_JOB} over {days[0]}..{days[-1]} submitted to the daemon"
-    )
-    started, finished = time.monotonic(), []
+
+
+def wait_for_history(services: DagsterServices, backfill_id: str, submitted: float) -> RunOutcome:
+    """Wait for the backfill's runs, printing each step and run as it finishes."""
+    started, finished = submitted, []
 
     def progress(run) -> None:
         finished.append(run)
@@ -218,8 +224,7 @@ def backfill_history(
             f"      step {event.step_key} {state} after {time.monotonic() - started:.0f}s (run {run_id[:8]})"
         )
 
-    outcome = services.wait_for_backfill(backfill_id, on_finish=progress, on_step=step)
-    return backfill_id, outcome
+    return services.wait_for_backfill(backfill_id, on_finish=progress, on_step=step)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -246,17 +251,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
             env = {"SMARTCART_MARKET_URL": market.base_url}
             crowd_files = drop_crowd_reports(settings, args.products, args.stores, args.seed)
-            with DagsterServices(settings, log_path, daemon=True, env=env) as services:
+            with DagsterServices(settings, log_path, daemon=True, env=env, defer_daemon=True) as services:
+                backfill_id = submit_history(services, days, market.base_url, args.retailers.split(","))
+                submitted = time.monotonic()
+                services.start_daemon()
                 _print(
-                    f"[3/{STAGES}] Dagster code server and daemon started on the instance in smartcart_dagster"
+                    f"[3/{STAGES}] Dagster code server and daemon started on the instance in smartcart_dagster; "
+                    f"backfill {backfill_id} of {CATALOG_JOB} over {days[0]}..{days[-1]} submitted"
                 )
                 _print(f"[4/{STAGES}] " + crowd_reports_loaded(services, crowd_files))
                 _print(
-                    f"[5/{STAGES}] history: {len(days)} days of every retailer, backfilled through Dagster"
+                    f"[5/{STAGES}] history: {len(days)} days of every retailer, backfilled through Dagster "
+                    f"(backfill {backfill_id})"
                 )
-                backfill_id, history = backfill_history(
-                    services, days, market.base_url, args.retailers.split(",")
-                )
+                history = wait_for_history(services, backfill_id, submitted)
                 catalog_ok = print_catalog_summary(settings, history, backfill_id, days, log_path, started)
                 trends_ok = True
                 if catalog_ok and args.shoppers > 0:

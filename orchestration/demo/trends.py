@@ -86,14 +86,17 @@ def simulate_and_build(
         sensor_run = services.wait_for_sensor_run("app_events_ingestion", dropped_at, timeout=180)
     before = [sensor_run.run_id] if sensor_run is not None else []
     if services is not None:
-        # The optimizer batch (one run per shard of regions) splits the saved lists just ingested:
-        # trends_split_savings reads its results.
+        # The optimizer batch splits the saved lists just ingested (trends_split_savings reads its
+        # results): one run per shard of regions, as its morning schedule requests them, queued side
+        # by side. (A backfill would first wait for the daemon's next backfill iteration, up to 30 s.)
+        from orchestration.defs.optimizer.batch import batch_shards
         from orchestration.runs import quiet_console
 
-        backfill = services.submit_backfill(
-            "optimizer_batch", [], all_partitions=True, run_config=quiet_console(), title="smartcart demo"
-        )
-        batch = services.wait_for_backfill(backfill)
+        shard_runs = [
+            services.submit_job("optimizer_batch", quiet_console(), partition_key=shard)
+            for shard in batch_shards.get_partition_keys()
+        ]
+        batch = services.wait_for_runs(shard_runs)
         before += batch.run_ids
         if not batch.success:
             return simulation, services.outcome(before)

@@ -28,11 +28,15 @@ from warehouse.platform.config import REPO_ROOT
 from warehouse.platform.errors import ConfigurationError
 
 
-@dg.op(config_schema={"out": str})
-def record_parent(context) -> None:
+def _record_parent(context) -> None:
     parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     preloaded = "orchestration.definitions" in sys.modules
     Path(context.op_config["out"]).write_text(f"{os.getpid()}|{preloaded}|{parent}")
+
+
+@dg.op(config_schema={"out": str})
+def record_parent(context) -> None:
+    _record_parent(context)
 
 
 @dg.job(executor_def=step_executor)
@@ -48,22 +52,56 @@ def parent_probe() -> None:
 def test_step_workers_fork_from_a_forkserver_unless_run_config_says_otherwise(
     tmp_path, execution, parent_is_forkserver
 ):
-    out = tmp_path / "step.txt"
+    outs = [tmp_path / "first.txt", tmp_path / "second.txt"]
     with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
         result = dg.execute_job(
-            dg.reconstructable(parent_probe),
+            dg.reconstructable(two_step_probe),
             instance=instance,
             run_config={
                 "execution": {"config": execution},
-                "ops": {"record_parent": {"config": {"out": str(out)}}},
+                "ops": {
+                    name: {"config": {"out": str(out)}}
+                    for name, out in zip(("record_parent", "record_parent_again"), outs, strict=True)
+                },
             },
         )
         assert result.success
-    pid, preloaded, parent = out.read_text().split("|", 2)
-    assert int(pid) != os.getpid()  # a step worker, not this process
-    assert ("multiprocessing.forkserver" in parent) is parent_is_forkserver, parent
-    if parent_is_forkserver:
-        assert "orchestration.definitions" in parent and preloaded == "True", parent
+    for out in outs:
+        pid, preloaded, parent = out.read_text().split("|", 2)
+        assert int(pid) != os.getpid()  # a step worker, not this process
+        assert ("multiprocessing.forkserver" in parent) is parent_is_forkserver, parent
+        if parent_is_forkserver:
+            assert "orchestration.definitions" in parent and preloaded == "True", parent
+
+
+@dg.op(config_schema={"out": str})
+def record_parent_again(context) -> None:
+    _record_parent(context)
+
+
+@dg.job(executor_def=step_executor)
+def two_step_probe() -> None:
+    record_parent()
+    record_parent_again()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job, in_run_worker", [(parent_probe, True), (two_step_probe, False)])
+def test_a_run_of_one_step_runs_it_in_the_run_worker_and_more_steps_fork(tmp_path, job, in_run_worker):
+    """Unset config: one step needs no step process (it would import the code location again);
+    two steps get forked step workers."""
+    outs = {name: tmp_path / f"{name}.txt" for name in job.graph.node_dict}
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        result = dg.execute_job(
+            dg.reconstructable(job),
+            instance=instance,
+            run_config={"ops": {name: {"config": {"out": str(out)}} for name, out in outs.items()}},
+        )
+        assert result.success
+    for out in outs.values():
+        pid, _, parent = out.read_text().split("|", 2)
+        assert (int(pid) == os.getpid()) is in_run_worker, parent
+        assert ("multiprocessing.forkserver" in parent) is not in_run_worker, parent
 
 
 def test_in_process_stays_in_process(tmp_path):
