@@ -56,14 +56,10 @@ def _steps(job) -> int:
     return len(job.get_definition().graph.node_dict)
 
 
-def _requirements(config: dict[str, Any]):
-    return dg.multi_or_in_process_executor.get_requirements(config)
-
-
 @dg.executor(
     name=dg.multi_or_in_process_executor.name,
     config_schema=dg.multi_or_in_process_executor.config_schema.as_field(),
-    requirements=_requirements,
+    requirements=dg.multi_or_in_process_executor.get_requirements,
 )
 def step_executor(init_context: dg.InitExecutorContext):
     """Dagster's multi-or-in-process executor, with the start method decided by ``execution_for``."""

@@ -44,36 +44,6 @@ def parent_probe() -> None:
     record_parent()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "execution, parent_is_forkserver",
-    [({"multiprocess": {}}, True), ({"multiprocess": {"start_method": {"spawn": {}}}}, False)],
-)
-def test_step_workers_fork_from_a_forkserver_unless_run_config_says_otherwise(
-    tmp_path, execution, parent_is_forkserver
-):
-    outs = [tmp_path / "first.txt", tmp_path / "second.txt"]
-    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
-        result = dg.execute_job(
-            dg.reconstructable(two_step_probe),
-            instance=instance,
-            run_config={
-                "execution": {"config": execution},
-                "ops": {
-                    name: {"config": {"out": str(out)}}
-                    for name, out in zip(("record_parent", "record_parent_again"), outs, strict=True)
-                },
-            },
-        )
-        assert result.success
-    for out in outs:
-        pid, preloaded, parent = out.read_text().split("|", 2)
-        assert int(pid) != os.getpid()  # a step worker, not this process
-        assert ("multiprocessing.forkserver" in parent) is parent_is_forkserver, parent
-        if parent_is_forkserver:
-            assert "orchestration.definitions" in parent and preloaded == "True", parent
-
-
 @dg.op(config_schema={"out": str})
 def record_parent_again(context) -> None:
     _record_parent(context)
@@ -85,21 +55,44 @@ def two_step_probe() -> None:
     record_parent_again()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("job, in_run_worker", [(parent_probe, True), (two_step_probe, False)])
-def test_a_run_of_one_step_runs_it_in_the_run_worker_and_more_steps_fork(tmp_path, job, in_run_worker):
-    """Unset config: one step needs no step process (it would import the code location again);
-    two steps get forked step workers."""
+def _run_probe(tmp_path: Path, job, run_config: dict | None = None) -> list[list[str]]:
+    """Run ``job`` (its ops record where they ran) on a local instance: [pid, preloaded, parent] per op."""
     outs = {name: tmp_path / f"{name}.txt" for name in job.graph.node_dict}
     with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
         result = dg.execute_job(
             dg.reconstructable(job),
             instance=instance,
-            run_config={"ops": {name: {"config": {"out": str(out)}} for name, out in outs.items()}},
+            run_config={
+                **(run_config or {}),
+                "ops": {name: {"config": {"out": str(out)}} for name, out in outs.items()},
+            },
         )
         assert result.success
-    for out in outs.values():
-        pid, _, parent = out.read_text().split("|", 2)
+    return [out.read_text().split("|", 2) for out in outs.values()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "execution, parent_is_forkserver",
+    [({"multiprocess": {}}, True), ({"multiprocess": {"start_method": {"spawn": {}}}}, False)],
+)
+def test_step_workers_fork_from_a_forkserver_unless_run_config_says_otherwise(
+    tmp_path, execution, parent_is_forkserver
+):
+    recorded = _run_probe(tmp_path, two_step_probe, {"execution": {"config": execution}})
+    for pid, preloaded, parent in recorded:
+        assert int(pid) != os.getpid()  # a step worker, not this process
+        assert ("multiprocessing.forkserver" in parent) is parent_is_forkserver, parent
+        if parent_is_forkserver:
+            assert "orchestration.definitions" in parent and preloaded == "True", parent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job, in_run_worker", [(parent_probe, True), (two_step_probe, False)])
+def test_a_run_of_one_step_runs_it_in_the_run_worker_and_more_steps_fork(tmp_path, job, in_run_worker):
+    """Unset config: one step needs no step process (it would import the code location again);
+    two steps get forked step workers."""
+    for pid, _, parent in _run_probe(tmp_path, job):
         assert (int(pid) == os.getpid()) is in_run_worker, parent
         assert ("multiprocessing.forkserver" in parent) is not in_run_worker, parent
 
