@@ -5,11 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import adbc_driver_postgresql.dbapi as adbc
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from warehouse.publishing.deliveries.export import adbc_uri, plan_read
-from warehouse.publishing.deliveries.numeric_wire import NumericWireError, decimal_from_numeric_send
+from warehouse.publishing.deliveries.numeric_wire import (
+    _DIVIDE_BY_POWER_OF_TEN,
+    NumericWireError,
+    decimal_from_numeric_send,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +35,7 @@ def _wire_and_text(url: str, precision: int, scale: int, values: list[str | None
     return table.column("wire").combine_chunks(), table.column("text").to_pylist()
 
 
-@pytest.mark.parametrize(("precision", "scale"), [(12, 2), (14, 4), (18, 0), (18, 6), (10, 3)])
+@pytest.mark.parametrize(("precision", "scale"), [(12, 2), (14, 4), (18, 0), (18, 6), (10, 3), (10, 1)])
 def test_decodes_every_value_exactly(warehouse_settings, precision, scale):
     url = warehouse_settings.database_url("catalog")
     fits = [v for v in VALUES if v is None or abs(Decimal(v)) < Decimal(10) ** (precision - scale)]
@@ -72,3 +77,10 @@ def test_read_plan_types_each_numeric_kind(warehouse_settings):
     ]
     assert list(plan.wire_decimals) == [0]  # only numeric(p <= 18, s) travels as wire bytes
     assert raw.column("price").type == pa.binary()
+
+
+def test_multiply_and_shift_divides_every_digit_exactly():
+    digits = np.arange(10_000, dtype=np.int64)
+    for k in range(8):
+        multiplier = _DIVIDE_BY_POWER_OF_TEN[min(k, len(_DIVIDE_BY_POWER_OF_TEN) - 1)]
+        assert np.array_equal((digits * multiplier) >> 32, digits // 10**k), k
