@@ -47,14 +47,25 @@ latest_per_day as (
 
 ),
 
--- Median shelf price across branches that day (a tie-breaker for matching
--- products whose name + size is ambiguous).
+-- Median regular shelf price across branches that day: matching compares
+-- listings of one product across retailers by it, and a promotion at two of
+-- three branches would pull a plain median far from the product's price level.
+-- Promotional prices (macro is_promotion) are left out; when every branch had
+-- one, the median was-price (the regular price a real promotion names) stands
+-- in.
 daily_prices as (
 
     select
         retailer_product_key,
         scrape_date,
-        cast(percentile_cont(0.5) within group (order by price) as numeric(12, 2)) as median_price
+        cast(
+            coalesce(
+                percentile_cont(0.5) within group (order by price) filter (
+                    where not {{ is_promotion('was_price', 'price') }}
+                ),
+                percentile_cont(0.5) within group (order by was_price)
+            ) as numeric(12, 2)
+        ) as median_price
     from observations
     group by retailer_product_key, scrape_date
 

@@ -202,7 +202,7 @@ gtins_per_retailer as (
 
 -- Rules 3-4 with a GTIN: a listing without one joins a GTIN product of its key
 -- that its own retailer does not list already, nearest by price, mutually.
-gtin_candidates as (
+key_gtin_candidates as (
 
     select
         leveled.retailer_product_key,
@@ -223,6 +223,46 @@ gtin_candidates as (
             leveled.retailer = gtins_per_retailer.retailer
             and key_gtins.gtin14 = gtins_per_retailer.gtin14
     where leveled.gtin14 is null and gtins_per_retailer.gtin14 is null
+
+),
+
+-- A listing without a GTIN at a retailer that already lists every GTIN product
+-- of its key can be none of them: it proves the key also holds a product with
+-- no GTIN, at that listing's price.
+gtinless_products as (
+
+    select
+        leveled.match_key,
+        leveled.retailer,
+        leveled.log_price
+    from leveled
+    inner join key_stats
+        on leveled.match_key = key_stats.match_key
+    left join key_gtin_candidates
+        on leveled.retailer_product_key = key_gtin_candidates.retailer_product_key
+    where
+        leveled.gtin14 is null
+        and key_stats.gtin_count >= 1
+        and key_gtin_candidates.retailer_product_key is null
+
+),
+
+-- So another retailer's listing joins a GTIN product only when no such
+-- product of its key is nearer to it by price: otherwise it is left to the
+-- name rules below, which put it with that product.
+gtin_candidates as (
+
+    select key_gtin_candidates.*
+    from key_gtin_candidates
+    where not exists (
+        select 1
+        from gtinless_products
+        where
+            gtinless_products.match_key = key_gtin_candidates.match_key
+            and gtinless_products.retailer <> key_gtin_candidates.retailer
+            and abs(gtinless_products.log_price - key_gtin_candidates.listing_log_price)
+            < key_gtin_candidates.price_distance
+    )
 
 ),
 
@@ -448,7 +488,8 @@ previous_keys as (
 
 ),
 
--- Each identity's earlier key: the one its earliest already-keyed member held.
+-- Each identity's earlier key: the key made for it (md5 of it) when a member
+-- still holds that, else the one its earliest already-keyed member held.
 identity_previous_keys as (
 
     select distinct on (matched.canonical_identity)
@@ -459,12 +500,17 @@ identity_previous_keys as (
     from matched
     inner join previous_keys
         on matched.retailer_product_key = previous_keys.retailer_product_key
-    order by matched.canonical_identity asc, matched.first_seen_date asc, matched.retailer_product_key asc
+    order by
+        matched.canonical_identity asc,
+        previous_keys.product_key = md5(matched.canonical_identity) desc,
+        matched.first_seen_date asc,
+        matched.retailer_product_key asc
 
 ),
 
--- A key goes to one identity only: when a product splits, the part holding
--- the earliest member keeps the key, the other part gets a new one.
+-- A key goes to one identity only: when a product splits, the identity the
+-- key was first made for (md5 of it) keeps it; failing that, the part holding
+-- the earliest member does. The other part gets a new key.
 identity_keys as (
 
     select
@@ -474,7 +520,11 @@ identity_keys as (
         select
             *,
             row_number() over (
-                partition by product_key order by first_seen_date asc, retailer_product_key asc
+                partition by product_key
+                order by
+                    product_key = md5(canonical_identity) desc,
+                    first_seen_date asc,
+                    retailer_product_key asc
             ) as claim_rank
         from identity_previous_keys
     ) as claims
@@ -482,11 +532,25 @@ identity_keys as (
 
 ),
 
+-- A new key is md5(identity), unless another identity kept that very key
+-- (its members once belonged to this identity): then a key derived from it.
 keyed as (
 
     select
         matched.*,
-        coalesce(identity_keys.product_key, md5(matched.canonical_identity)) as product_key
+        coalesce(
+            identity_keys.product_key,
+            case
+                when
+                    exists (
+                        select 1
+                        from identity_keys as kept
+                        where kept.product_key = md5(matched.canonical_identity)
+                    )
+                    then md5(matched.canonical_identity || '|split')
+                else md5(matched.canonical_identity)
+            end
+        ) as product_key
     from matched
     left join identity_keys
         on matched.canonical_identity = identity_keys.canonical_identity

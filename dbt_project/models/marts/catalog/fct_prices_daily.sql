@@ -72,7 +72,7 @@ final as (
         observations.retailer,
         observations.price,
         observations.was_price,
-        coalesce(observations.was_price > observations.price, false) as is_promotion,
+        {{ is_promotion('observations.was_price', 'observations.price') }} as is_promotion,
         observations.currency,
         observations.comparable_unit_price as unit_price,
         observations.package_unit,
