@@ -6,8 +6,9 @@ over 30 days in a throwaway embedded cluster, then measures in the same run:
   copy_binary   COPY (select * from fct) TO STDOUT (FORMAT binary), read and thrown away
   delivery      the delivery exporter: ADBC -> Arrow -> zstd parquet split by price_date
 
-and prints rows/s, the ratio (target <= 1.5), bytes per row, and the exporter's peak RSS at
-a small and the full size (it must not grow with the table). Not run by CI.
+and prints rows/s, the ratio (issue 16: no worse than 1.47-1.50, the goal 1.25), bytes per row,
+and the exporter's peak RSS at a small and the full size (it must not grow with the table).
+Not run by CI.
 
     .venv/bin/python benchmarks/delivery_benchmark.py --rows 30000000
 """
@@ -158,7 +159,9 @@ def main() -> None:
                 f"{rows / export['seconds']:>15,.0f} | {export['cpu_s']:>12.1f} | {export['seconds'] / copy_s:>5.2f} | "
                 f"{export['bytes'] / rows:>13.2f} | {export['files']:>5} | {export['peak_rss_mb']:>11.0f}"
             )
-        print("\ntargets: delivery >= 1,000,000 rows/s at 30M rows; ratio <= 1.5; peak RSS flat across sizes")
+        print(
+            "\ntargets: delivery >= 1,000,000 rows/s at 30M rows; ratio no worse than 1.5, goal 1.25; peak RSS flat across sizes"
+        )
 
 
 if __name__ == "__main__":
