@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_smartcart_dbt_builds_with_descriptions_persisted_and_docs_generate(warehouse_settings, monkeypatch):
     for name in [k for k in __import__("os").environ if k.startswith("SMARTCART_DBT_")]:
         monkeypatch.delenv(name)  # nothing set by hand: the command derives every setting
+    # Seeds first: `dbt run` builds models only, and dim_category reads the taxonomy seeds (on a
+    # fresh cluster, with this test run alone, nothing has loaded them yet).
+    assert main(["dbt", "seed", "--target", "catalog", "--select", "+dim_category"]) == 0
     assert main(["dbt", "run", "--target", "catalog", "--select", "+dim_category"]) == 0
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     node = next(
