@@ -236,14 +236,10 @@ gtinless_products as (
         leveled.retailer,
         leveled.log_price
     from leveled
-    inner join key_stats
-        on leveled.match_key = key_stats.match_key
     left join key_gtin_candidates
         on leveled.retailer_product_key = key_gtin_candidates.retailer_product_key
-    where
-        leveled.gtin14 is null
-        and key_stats.gtin_count >= 1
-        and key_gtin_candidates.retailer_product_key is null
+    -- (under a key with no GTIN product these compete with nothing: no listing has a candidate)
+    where leveled.gtin14 is null and key_gtin_candidates.retailer_product_key is null
 
 ),
 
